@@ -1,0 +1,15 @@
+"""Answerers turn a question and retrieved passages into an ``Answer`` with citations.
+
+The extractive answerer is the default: offline, no key, and it can only quote. LLM answerers
+plug in behind the same protocol.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from companion.types import Answer, Passage
+
+
+class Answerer(Protocol):
+    def answer(self, question: str, passages: list[Passage]) -> Answer: ...

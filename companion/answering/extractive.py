@@ -1,0 +1,126 @@
+"""Answer by quoting the review sentences that best answer the question, or decline.
+
+Declining is the important half: a fan asking about a film the archive never reviewed must hear
+so, not get a quote from a loosely related review. The decision uses the best passage's cosine
+similarity and whether the names and content words of the question occur in what was found.
+Thresholds were calibrated on questions about present and absent films (see docs/answering.md).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from companion.embedding import Embedder
+from companion.text import all_words, entities, sentences, terms
+from companion.types import Answer, Citation, Passage
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    min_relevance: float = 0.30
+    strong_relevance: float = 0.55
+    min_coverage: float = 0.5
+
+
+def _cos(a: list[float], b: list[float]) -> float:
+    dot = sum(x * y for x, y in zip(a, b, strict=True))
+    na = math.sqrt(sum(x * x for x in a))
+    nb = math.sqrt(sum(y * y for y in b))
+    return dot / (na * nb) if na and nb else 0.0
+
+
+def film_label(p: Passage) -> str:
+    if p.film and p.year:
+        return f"{p.film} ({p.year})"
+    if p.film:
+        return p.film
+    return f"“{p.title}”" if p.title else "one of our reviews"
+
+
+class ExtractiveAnswerer:
+    def __init__(
+        self,
+        embedder: Embedder,
+        thresholds: Thresholds | None = None,
+        covered_films: list[str] | None = None,
+        max_quotes: int = 2,
+    ) -> None:
+        self._embedder = embedder
+        self._t = thresholds or Thresholds()
+        self._films = covered_films or []
+        self._max_quotes = max_quotes
+
+    def set_covered_films(self, films: list[str]) -> None:
+        self._films = films
+
+    def should_decline(self, question: str, passages: list[Passage]) -> bool:
+        if not passages:
+            return True
+        top = max(p.score for p in passages)
+        if top < self._t.min_relevance:
+            return True
+        found = set()
+        for p in passages:
+            found |= all_words(f"{p.film} {p.title} {p.text}")
+        names = entities(question)
+        if names and not names <= found and top < self._t.strong_relevance + 0.15:
+            return True
+        wanted = terms(question)
+        coverage = len(wanted & found) / len(wanted) if wanted else 1.0
+        return top < self._t.strong_relevance and coverage < self._t.min_coverage
+
+    def decline(self) -> Answer:
+        films = ", ".join(self._films[:6])
+        hint = f" The archive covers films such as {films} — try asking about one of those." if films else ""
+        return Answer(
+            text="I couldn't find that in the blog's reviews, so I'd rather not guess." + hint,
+            declined=True,
+        )
+
+    def answer(self, question: str, passages: list[Passage]) -> Answer:
+        if self.should_decline(question, passages):
+            return self.decline()
+        candidates: list[tuple[Passage, str]] = [
+            (p, s) for p in passages for s in sentences(p.text) if 3 <= len(s.split()) <= 80
+        ]
+        if not candidates:
+            return self.decline()
+        q_vec = self._embedder.embed_query(question)
+        s_vecs = self._embedder.embed_documents([s for _, s in candidates])
+        wanted = terms(question)
+        top = max(p.score for p in passages)
+        scored: list[tuple[float, Passage, str]] = []
+        for (p, s), vec in zip(candidates, s_vecs, strict=True):
+            overlap = len(wanted & terms(s)) / len(wanted) if wanted else 0.0
+            score = 0.55 * _cos(q_vec, vec) + 0.30 * overlap + 0.15 * (p.score / top)
+            scored.append((score, p, s))
+        scored.sort(key=lambda t: t[0], reverse=True)
+        best = scored[0][0]
+        chosen: list[tuple[Passage, str]] = []
+        for score, p, s in scored:
+            if len(chosen) == self._max_quotes or score < best * 0.85:
+                break
+            if all(s != c for _, c in chosen):
+                chosen.append((p, s))
+        return self._compose(chosen)
+
+    def _compose(self, chosen: list[tuple[Passage, str]]) -> Answer:
+        citations: list[Citation] = []
+        parts: list[str] = []
+        for n, (p, quote) in enumerate(chosen, start=1):
+            citations.append(
+                Citation(
+                    n=n, doc_id=p.doc_id, source=p.source, title=p.title, url=p.url,
+                    quote=quote, date=p.date, passage=p.text,
+                )
+            )
+            same_post = n > 1 and p.doc_id == chosen[0][0].doc_id
+            if n == 1:
+                lead = f"Our review of {film_label(p)} says:"
+            elif same_post:
+                lead = "It also notes:"
+            else:
+                lead = f"Our review of {film_label(p)} adds:"
+            parts.append(f"{lead} “{quote}” [{n}]")
+        return Answer(text=" ".join(parts), citations=citations)

@@ -1,0 +1,72 @@
+"""The chat's one entry point: check the question, retrieve, answer. Every surface calls this."""
+
+from __future__ import annotations
+
+import logging
+import time
+import unicodedata
+
+from companion.answering import Answerer
+from companion.retrieval import Retriever
+from companion.types import Answer
+
+log = logging.getLogger(__name__)
+
+
+class QuestionError(ValueError):
+    """The question cannot be answered as asked; the message is safe to show a fan."""
+
+
+class ChatUnavailable(RuntimeError):
+    """The store or model is not usable right now; the message is safe to show a fan."""
+
+
+def check_question(question: str, max_chars: int) -> str:
+    """Return the question tidied, or raise ``QuestionError`` with a friendly message."""
+    if not isinstance(question, str):
+        raise QuestionError("Please ask your question as text.")
+    cleaned = "".join(
+        ch if ch in "\n\t" or unicodedata.category(ch)[0] != "C" else " " for ch in question
+    ).strip()
+    if not cleaned:
+        raise QuestionError(
+            "Ask me something about the films the blog has reviewed — for example, "
+            "“What did the blog think of Her?”"
+        )
+    if len(cleaned) > max_chars:
+        raise QuestionError(
+            f"That question is {len(cleaned):,} characters long; please keep it under "
+            f"{max_chars:,} characters."
+        )
+    return cleaned
+
+
+class ChatService:
+    def __init__(
+        self, retriever: Retriever, answerer: Answerer, *, top_k: int, max_chars: int
+    ) -> None:
+        self.retriever = retriever
+        self.answerer = answerer
+        self._k = top_k
+        self._max_chars = max_chars
+
+    def ask(self, question: str) -> Answer:
+        q = check_question(question, self._max_chars)
+        started = time.perf_counter()
+        try:
+            passages = self.retriever.retrieve(q, self._k)
+            answer = self.answerer.answer(q, passages)
+        except (QuestionError, ChatUnavailable):
+            raise
+        except Exception as exc:
+            log.exception("answering failed")
+            raise ChatUnavailable(
+                "Sorry — the review archive is unavailable right now. Please try again later."
+            ) from exc
+        log.info(
+            "answered in %.0f ms, declined=%s, cited=%s",
+            (time.perf_counter() - started) * 1000,
+            answer.declined,
+            [c.doc_id for c in answer.citations],
+        )
+        return answer

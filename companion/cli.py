@@ -1,0 +1,189 @@
+"""``companion`` command line: parses arguments, calls the library, prints text or JSON.
+
+Heavy modules (torch, chromadb, gradio) are imported inside the commands so ``--help`` is quick.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from typing import Annotated
+
+import typer
+
+from companion.settings import Settings
+
+app = typer.Typer(
+    help="A chat companion for a film-review blog: ingest the blog's reviews, then answer "
+    "fans' questions from them with citations. Settings come from COMPANION_* environment "
+    "variables or a .env file (see the README).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+
+
+def _settings() -> Settings:
+    return Settings()
+
+
+def _fail(message: str, code: int = 1) -> None:
+    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
+    raise typer.Exit(code)
+
+
+def _emit(data: object) -> None:
+    typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+@app.callback()
+def _main(
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log what happens.")] = False,
+) -> None:
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+
+
+@app.command()
+def ingest(
+    paths: Annotated[list[str], typer.Argument(help="Files or folders of Markdown/text reviews.")],
+    prune: Annotated[
+        bool, typer.Option("--prune", help="Delete stored posts that are gone from these paths.")
+    ] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show what would change; change nothing.")
+    ] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Chunk, embed and store reviews. Unchanged posts are skipped, edited ones replaced.
+
+    Exit status is 1 when any source or file could not be ingested (the rest still is).
+    """
+    from companion.factory import build_components
+    from companion.store import StoreError
+    from ingest.pipeline import IngestBusy, run_ingest
+
+    settings = _settings()
+    try:
+        components = build_components(settings)
+        report = run_ingest(
+            paths,
+            settings,
+            components.store,
+            prune=prune,
+            dry_run=dry_run,
+            show_progress=not as_json and sys.stderr.isatty(),
+        )
+    except (IngestBusy, StoreError) as exc:
+        _fail(str(exc), 2)
+        return
+    if as_json:
+        _emit(report.public())
+    else:
+        verb = "would be " if dry_run else ""
+        typer.echo(
+            f"Posts {verb}added: {report.added}, updated: {report.updated}, "
+            f"skipped (unchanged): {report.skipped}, deleted: {report.deleted}, "
+            f"errors: {len(report.errors)}"
+        )
+        if not dry_run:
+            typer.echo(
+                f"Chunks embedded: {report.chunks_added}, removed: {report.chunks_deleted}; "
+                f"store: {components.store.count()} chunks in {settings.chroma_dir}"
+            )
+        for err in report.errors:
+            typer.secho(f"  {err['source']}: {err['error']}", fg=typer.colors.YELLOW, err=True)
+    if report.errors:
+        raise typer.Exit(1)
+
+
+def _chat(settings: Settings):  # type: ignore[no-untyped-def]
+    from companion.factory import build_chat, build_components
+    from companion.store import StoreError
+
+    try:
+        return build_chat(build_components(settings, create=False))
+    except StoreError as exc:
+        _fail(str(exc), 2)
+
+
+@app.command()
+def search(
+    question: Annotated[str, typer.Argument(help="What to look for.")],
+    k: Annotated[int, typer.Option("-k", min=1, max=50, help="How many passages.")] = 5,
+    as_json: JsonOpt = False,
+) -> None:
+    """Show the passages retrieval finds for a question, best first."""
+    from companion.chat import QuestionError, check_question
+
+    settings = _settings()
+    try:
+        q = check_question(question, settings.max_question_chars)
+    except QuestionError as exc:
+        _fail(str(exc))
+        return
+    chat = _chat(settings)
+    passages = chat.retriever.retrieve(q, k)
+    if as_json:
+        _emit({"results": [p.as_result() for p in passages]})
+        return
+    for i, p in enumerate(passages, start=1):
+        typer.echo(f"{i}. [{p.score:.3f}] {p.title} ({p.doc_id})")
+        typer.echo(f"   {p.text[:300]}{'…' if len(p.text) > 300 else ''}")
+
+
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="A fan's question.")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Answer a question from the reviews, with numbered citations."""
+    from companion.chat import ChatUnavailable, QuestionError
+
+    settings = _settings()
+    chat = _chat(settings)
+    try:
+        answer = chat.ask(question)
+    except (QuestionError, ChatUnavailable) as exc:
+        _fail(str(exc))
+        return
+    if as_json:
+        out = answer.public()
+        for c in out["citations"]:  # type: ignore[union-attr]
+            c.pop("passage", None)
+        _emit(out)
+        return
+    typer.echo(answer.text)
+    for c in answer.citations:
+        typer.echo(f"  [{c.n}] {c.title} — {c.date} — {c.url or c.source}")
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Bind address (default 127.0.0.1).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default 7860).")] = None,
+) -> None:
+    """Serve the chat in the browser (same as `python app.py`)."""
+    overrides = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
+    settings = Settings(**overrides)  # type: ignore[arg-type]
+    from companion.store import StoreError
+    from companion.ui import launch
+
+    try:
+        launch(settings)
+    except StoreError as exc:
+        _fail(str(exc), 2)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,43 @@
+"""The one place that reads settings and picks backends; everything else receives its parts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from companion.answering.extractive import ExtractiveAnswerer, Thresholds
+from companion.chat import ChatService
+from companion.embedding import SentenceTransformerEmbedder
+from companion.retrieval import DenseRetriever
+from companion.settings import Settings
+from companion.store import ChromaStore, model_dimension, open_client
+
+
+@dataclass
+class Components:
+    settings: Settings
+    embedder: SentenceTransformerEmbedder
+    store: ChromaStore
+
+
+def build_components(settings: Settings, *, create: bool = True) -> Components:
+    """Embedder and store; ``create=False`` refuses to serve from a store never ingested."""
+    embedder = SentenceTransformerEmbedder(settings.model_name, settings.model_path)
+    store = ChromaStore(
+        open_client(settings.chroma_dir),
+        settings.collection,
+        embedder,
+        model_dimension(embedder.path),
+        create=create,
+    )
+    return Components(settings, embedder, store)
+
+
+def build_chat(components: Components) -> ChatService:
+    s = components.settings
+    answerer = ExtractiveAnswerer(
+        components.embedder,
+        Thresholds(min_relevance=s.min_relevance, strong_relevance=s.strong_relevance),
+        covered_films=components.store.films(),
+    )
+    retriever = DenseRetriever(components.store, components.embedder)
+    return ChatService(retriever, answerer, top_k=s.top_k, max_chars=s.max_question_chars)

@@ -1,0 +1,44 @@
+"""Answers as safe Markdown for the chat: quotes come from posts, so they are untrusted text.
+
+Everything from a post is escaped so it cannot become a link, an image or HTML; only links we
+build ourselves, to http(s) post URLs, are rendered.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from urllib.parse import urlparse
+
+from companion.types import Answer
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~>])")
+
+
+def escape_md(text: str) -> str:
+    return _MD_SPECIAL.sub(r"\\\1", html.escape(text, quote=False))
+
+
+def safe_url(url: str) -> str | None:
+    parsed = urlparse(url.strip())
+    if parsed.scheme in ("http", "https") and parsed.netloc:
+        return html.escape(url.strip(), quote=True)
+    return None
+
+
+def answer_markdown(answer: Answer) -> str:
+    """The reply text with the post-derived parts escaped, then a numbered source list."""
+    text = escape_md(answer.text)
+    if not answer.citations:
+        return text
+    lines = [text, "", "**Sources**"]
+    for c in answer.citations:
+        title = escape_md(c.title or c.doc_id)
+        url = safe_url(c.url)
+        link = f'<a href="{url}" target="_blank" rel="noopener noreferrer">{title}</a>' if url else title
+        date = f" · {escape_md(c.date)}" if c.date else ""
+        passage = escape_md(c.passage or c.quote)
+        lines.append(
+            f"[{c.n}] {link}{date}\n<details><summary>Show passage</summary>\n\n{passage}\n\n</details>"
+        )
+    return "\n".join(lines)

@@ -1,0 +1,71 @@
+"""One settings object, read from ``COMPANION_*`` environment variables or a ``.env`` file.
+
+Built once at the edge (CLI, app) and passed down, so nothing below reads the environment.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _default_data_dir() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "companion"
+
+
+class Settings(BaseSettings):
+    """Every knob the product has; each field is documented in the README."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="COMPANION_",
+        env_file=os.environ.get("COMPANION_ENV_FILE", ".env"),
+        env_file_encoding="utf-8",
+        extra="ignore",
+    )
+
+    data_dir: Path = Field(
+        default_factory=_default_data_dir,
+        description="Where the Chroma store, the ingest records and the lock live.",
+    )
+    collection: str = Field(default="reviews", description="Chroma collection name.")
+    model_path: Path | None = Field(
+        default=None,
+        description="Folder of a sentence-transformers model; default: the packaged MiniLM.",
+    )
+    model_name: str = Field(
+        default="all-MiniLM-L6-v2",
+        description="Name recorded in the store; a store built with another model is refused.",
+    )
+    chunk_tokens: int = Field(default=200, ge=32, le=240, description="Chunk size in tokens.")
+    chunk_overlap_tokens: int = Field(default=30, ge=0, le=100)
+    top_k: int = Field(default=5, ge=1, le=50, description="Passages given to the answerer.")
+    min_relevance: float = Field(
+        default=0.30,
+        description="Below this best-passage cosine similarity the answerer declines.",
+    )
+    strong_relevance: float = Field(
+        default=0.55,
+        description="At or above this similarity a passage counts as relevant on its own.",
+    )
+    max_question_chars: int = Field(default=2000, ge=10)
+    max_file_bytes: int = Field(default=5_000_000, description="Larger source files are skipped.")
+    host: str = Field(default="127.0.0.1", description="Address the chat binds to.")
+    port: int = Field(default=7860)
+    concurrency_limit: int = Field(default=2, ge=1, description="Answers computed at once.")
+    max_queue: int = Field(default=32, ge=1, description="Waiting requests before 'busy'.")
+
+    @property
+    def chroma_dir(self) -> Path:
+        return self.data_dir / "chroma"
+
+    @property
+    def records_db(self) -> Path:
+        return self.data_dir / "records.sqlite"
+
+    @property
+    def lock_file(self) -> Path:
+        return self.data_dir / "ingest.lock"

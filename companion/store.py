@@ -1,0 +1,181 @@
+"""The Chroma store: one collection of review chunks, stamped with the model that embedded it.
+
+The client is built here and nowhere else, so a server-mode store later is one more branch in
+``open_client``. Chroma's own embedding function is never used (it would download a model):
+vectors always come from our embedder.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+from companion.types import Passage
+
+if TYPE_CHECKING:
+    import chromadb
+    from langchain_core.vectorstores import VectorStore
+
+    from companion.embedding import SentenceTransformerEmbedder
+
+log = logging.getLogger(__name__)
+
+
+class StoreError(RuntimeError):
+    """The store cannot be used as asked; the message says why and what to do."""
+
+
+class Store(Protocol):
+    def query(self, vector: list[float], k: int) -> list[Passage]: ...
+
+    def count(self) -> int: ...
+
+    def delete(self, ids: list[str]) -> None: ...
+
+    def ids_for_post(self, doc_id: str) -> list[str]: ...
+
+
+def model_dimension(model_path: Path) -> int:
+    """Read the embedding width from the model's pooling config, without loading torch."""
+    pooling = model_path / "1_Pooling" / "config.json"
+    try:
+        return int(json.loads(pooling.read_text())["word_embedding_dimension"])
+    except (OSError, KeyError, ValueError) as exc:
+        raise StoreError(f"cannot read the model's dimension from {pooling}: {exc}") from exc
+
+
+def open_client(chroma_dir: Path) -> chromadb.ClientAPI:
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    chroma_dir.mkdir(parents=True, exist_ok=True)
+    return chromadb.PersistentClient(
+        path=str(chroma_dir),
+        settings=ChromaSettings(anonymized_telemetry=False, allow_reset=False),
+    )
+
+
+class ChromaStore:
+    """Review chunks in one Chroma collection, cosine space, refusing a foreign model."""
+
+    def __init__(
+        self,
+        client: chromadb.ClientAPI,
+        name: str,
+        embedder: SentenceTransformerEmbedder,
+        dimension: int,
+        create: bool = True,
+    ) -> None:
+        self._client = client
+        self._embedder = embedder
+        self.name = name
+        stamp = {"embedding_model": embedder.name, "embedding_dimension": dimension}
+        if create:
+            self._collection = client.get_or_create_collection(
+                name,
+                metadata=stamp,
+                configuration={"hnsw": {"space": "cosine"}},
+                embedding_function=None,
+            )
+        else:
+            try:
+                self._collection = client.get_collection(name, embedding_function=None)
+            except Exception as exc:  # chromadb raises NotFoundError or ValueError by version
+                raise StoreError(
+                    f"the store has no collection {name!r} yet: run `companion ingest PATH` first"
+                ) from exc
+        found = dict(self._collection.metadata or {})
+        if (found.get("embedding_model"), found.get("embedding_dimension")) != (
+            stamp["embedding_model"],
+            stamp["embedding_dimension"],
+        ):
+            raise StoreError(
+                f"collection {name!r} was built with model {found.get('embedding_model')!r} "
+                f"({found.get('embedding_dimension')} dims) but this run uses "
+                f"{embedder.name!r} ({dimension} dims); models cannot be mixed in one store. "
+                "Use another COMPANION_DATA_DIR or COMPANION_COLLECTION, or delete the store "
+                "and ingest again."
+            )
+
+    def langchain(self) -> VectorStore:
+        """The same collection as a LangChain vector store, for the indexing API."""
+        from langchain_chroma import Chroma
+
+        return Chroma(
+            client=self._client,
+            collection_name=self.name,
+            embedding_function=self._embedder,
+            create_collection_if_not_exists=False,
+        )
+
+    def count(self) -> int:
+        return int(self._collection.count())
+
+    def query(self, vector: list[float], k: int) -> list[Passage]:
+        if k <= 0 or self.count() == 0:
+            return []
+        res = self._collection.query(
+            query_embeddings=[vector],
+            n_results=k,
+            include=["documents", "metadatas", "distances"],
+        )
+        out: list[Passage] = []
+        for cid, doc, meta, dist in zip(
+            res["ids"][0],
+            (res["documents"] or [[]])[0],
+            (res["metadatas"] or [[]])[0],
+            (res["distances"] or [[]])[0],
+            strict=True,
+        ):
+            out.append(passage_from(cid, doc or "", dict(meta or {}), 1.0 - float(dist)))
+        return out
+
+    def ids_for_post(self, doc_id: str) -> list[str]:
+        return list(self._collection.get(where={"doc_id": doc_id}, include=[])["ids"])
+
+    def delete(self, ids: list[str]) -> None:
+        if ids:
+            self._collection.delete(ids=ids)
+
+    def posts(self) -> dict[str, dict[str, Any]]:
+        """One metadata record per post (the first chunk's), keyed by post id."""
+        metas = self._collection.get(include=["metadatas"])["metadatas"] or []
+        out: dict[str, dict[str, Any]] = {}
+        for m in metas:
+            if m and m.get("doc_id") not in out:
+                out[str(m.get("doc_id"))] = dict(m)
+        return out
+
+    def films(self) -> list[str]:
+        """Reviewed films as "Title (year)", newest review first, for the decline hint."""
+        posts = sorted(self.posts().values(), key=lambda m: str(m.get("date", "")), reverse=True)
+        seen: list[str] = []
+        for m in posts:
+            film, year = str(m.get("film") or ""), m.get("year")
+            label = f"{film} ({year})" if film and year else film
+            if label and label not in seen:
+                seen.append(label)
+        return seen
+
+
+def passage_from(cid: str, document: str, meta: dict[str, Any], score: float) -> Passage:
+    """Chunks are stored with their context header first; the fan sees only the body."""
+    header = str(meta.get("header", ""))
+    body = document[len(header) :].lstrip("\n") if header and document.startswith(header) else document
+    year = meta.get("year")
+    return Passage(
+        id=cid,
+        doc_id=str(meta.get("doc_id", "")),
+        text=body,
+        score=score,
+        source=str(meta.get("source", "")),
+        title=str(meta.get("title", "")),
+        url=str(meta.get("url", "")),
+        date=str(meta.get("date", "")),
+        author=str(meta.get("author", "")),
+        film=str(meta.get("film", "")),
+        year=int(year) if isinstance(year, int) and year > 0 else None,
+        section=str(meta.get("section", "")),
+    )

@@ -1,0 +1,62 @@
+"""Small text tools shared by retrieval and answering: terms, entities and sentences."""
+
+from __future__ import annotations
+
+import re
+
+_WORD = re.compile(r"[A-Za-z0-9À-ÿ']+")
+_SENTENCE_END = re.compile(r"(?<=[.!?…])[\"'”’)]*\s+(?=[\"'“‘(]*[A-Z0-9À-Ý])")
+
+STOPWORDS = frozenset(
+    """a about above after again against all also am an and any are as at be because been
+    before being below between both but by can could did do does doing done down during each
+    else ever few for from further had has have having he her here hers herself him himself his
+    how i if in into is it its itself just like me more most my myself no nor not now of off on
+    once only or other our ours ourselves out over own same she should so some such than that
+    the their theirs them themselves then there these they this those through to too under until
+    up very was we were what when where which while who whom why will with would you your yours
+    yourself tell told know say said says please thanks thank anything something""".split()
+)
+
+# Words that every question to a film blog uses; they carry no evidence about a particular post.
+DOMAIN_WORDS = frozenset(
+    """film films movie movies review reviews reviewed blog blogs think thought opinion verdict
+    watch watched see seen any one ones think rate rated rating score archive post posts""".split()
+)
+
+
+def stem(word: str) -> str:
+    """A deliberately light suffix stripper: 'voices'/'voiced'/'voicing' -> 'voic'."""
+    w = word.lower().strip("'")
+    for suffix in ("ations", "ation", "ings", "ing", "edly", "ies", "ied", "es", "ed", "ly", "s"):
+        if len(w) - len(suffix) >= 3 and w.endswith(suffix):
+            return w[: -len(suffix)]
+    return w
+
+
+def terms(text: str) -> set[str]:
+    """Stemmed content words."""
+    return {
+        stem(w)
+        for w in _WORD.findall(text)
+        if w.lower() not in STOPWORDS and w.lower() not in DOMAIN_WORDS and len(w) > 1
+    }
+
+
+def entities(question: str) -> set[str]:
+    """Capitalised words after the first word: the names a fan asks about (stemmed)."""
+    words = _WORD.findall(question)
+    return {stem(w) for w in words[1:] if w[:1].isupper() and w.lower() not in {"i"}}
+
+
+def all_words(text: str) -> set[str]:
+    return {stem(w) for w in _WORD.findall(text)}
+
+
+def sentences(text: str) -> list[str]:
+    out: list[str] = []
+    for para in text.split("\n"):
+        para = para.strip()
+        if para:
+            out.extend(s.strip() for s in _SENTENCE_END.split(para) if s.strip())
+    return out

@@ -1,0 +1,97 @@
+"""Plain data that crosses module boundaries: posts, passages, citations and answers."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Post:
+    """One review as a source yields it, before chunking."""
+
+    doc_id: str
+    text: str
+    source: str
+    title: str = ""
+    url: str = ""
+    date: str = ""
+    author: str = ""
+    film: str = ""
+    year: int | None = None
+    labels: tuple[str, ...] = ()
+
+    def metadata(self) -> dict[str, Any]:
+        """Chroma metadata must be flat scalars: labels become one comma-joined string."""
+        return {
+            "doc_id": self.doc_id,
+            "source": self.source,
+            "title": self.title,
+            "url": self.url,
+            "date": self.date,
+            "author": self.author,
+            "film": self.film,
+            "year": self.year if self.year is not None else 0,
+            "labels": ", ".join(self.labels),
+        }
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A retrieved chunk with its post's metadata and a similarity in [-1, 1]."""
+
+    id: str
+    doc_id: str
+    text: str
+    score: float
+    source: str = ""
+    title: str = ""
+    url: str = ""
+    date: str = ""
+    author: str = ""
+    film: str = ""
+    year: int | None = None
+    section: str = ""
+
+    def as_result(self) -> dict[str, Any]:
+        """The public ``companion search --json`` shape."""
+        return {
+            "id": self.id,
+            "doc_id": self.doc_id,
+            "source": self.source,
+            "title": self.title,
+            "film": self.film,
+            "score": round(self.score, 4),
+            "text": self.text,
+        }
+
+
+@dataclass(frozen=True)
+class Citation:
+    n: int
+    doc_id: str
+    source: str
+    title: str
+    url: str
+    quote: str
+    date: str = ""
+    passage: str = ""
+
+    def public(self) -> dict[str, Any]:
+        """The public ``companion ask --json`` citation shape (plus date and passage)."""
+        return asdict(self)
+
+
+@dataclass
+class Answer:
+    text: str
+    citations: list[Citation] = field(default_factory=list)
+    declined: bool = False
+    unsupported: list[str] = field(default_factory=list)
+
+    def public(self) -> dict[str, Any]:
+        return {
+            "answer": self.text,
+            "declined": self.declined,
+            "citations": [c.public() for c in self.citations],
+        }

@@ -1,0 +1,74 @@
+"""Section-aware chunks sized in the embedding model's own tokens, each with a context header.
+
+The header (film, year, post title, section) is embedded with the chunk so a passage that only
+says "the film" still matches a question that names it; readers see the body alone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+from langchain_core.documents import Document
+
+from companion.types import Post
+
+# Bump when chunk text or metadata changes shape, so every post is re-chunked once.
+CHUNKER_VERSION = "2"
+
+
+@dataclass
+class Chunker:
+    tokenizer_path: Path
+    chunk_tokens: int = 200
+    overlap_tokens: int = 30
+
+    @cached_property
+    def _splitters(self):  # type: ignore[no-untyped-def]
+        from langchain_text_splitters import (
+            MarkdownHeaderTextSplitter,
+            RecursiveCharacterTextSplitter,
+        )
+        from tokenizers import Tokenizer
+
+        tok = Tokenizer.from_file(str(self.tokenizer_path))
+        tok.no_padding()  # the shipped tokenizer pads to 128 and truncates: both hide length
+        tok.no_truncation()
+
+        def length(text: str) -> int:
+            return len(tok.encode(text, add_special_tokens=False).ids)
+
+        headers = MarkdownHeaderTextSplitter(
+            headers_to_split_on=[("#", "h1"), ("##", "h2"), ("###", "h3")],
+            strip_headers=True,
+        )
+        body = RecursiveCharacterTextSplitter(
+            chunk_size=self.chunk_tokens,
+            chunk_overlap=self.overlap_tokens,
+            length_function=length,
+            separators=["\n\n", "\n", ". ", "? ", "! ", "; ", ", ", " ", ""],
+            keep_separator="end",
+        )
+        return headers, body
+
+    def chunks(self, post: Post) -> list[Document]:
+        headers, body = self._splitters
+        base = post.metadata()
+        out: list[Document] = []
+        for section in headers.split_text(post.text):
+            heading = section.metadata.get("h3") or section.metadata.get("h2") or ""
+            for piece in body.split_text(section.page_content):
+                piece = piece.strip()
+                if not piece:
+                    continue
+                header = context_header(post, heading)
+                meta = {**base, "section": heading, "header": header, "chunk": len(out)}
+                out.append(Document(page_content=f"{header}\n\n{piece}", metadata=meta))
+        return out
+
+
+def context_header(post: Post, section: str) -> str:
+    film = f"{post.film} ({post.year})" if post.film and post.year else post.film
+    parts = [p for p in (film, post.title, section) if p]
+    return " · ".join(parts)

@@ -1,0 +1,254 @@
+"""Ingest sources into the store: skip unchanged posts, replace edited ones, prune deleted ones.
+
+LangChain's ``index()`` with a SQL record manager does the chunk-level bookkeeping (stable ids,
+no duplicates, cleanup of a post's old chunks); the manifest adds post-level skip and prune.
+One process at a time: a file lock guards the folder, because Chroma's embedded client is not
+safe across processes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import sys
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from filelock import FileLock, Timeout
+from langchain_core.documents import Document
+
+from companion.settings import Settings
+from companion.types import Post
+from ingest.chunking import CHUNKER_VERSION, Chunker
+from ingest.manifest import Entry, Manifest
+from ingest.sources import LoadError, SourceError, open_source
+
+if TYPE_CHECKING:
+    from companion.store import ChromaStore
+
+log = logging.getLogger(__name__)
+
+BATCH_POSTS = 16
+
+
+class IngestBusy(RuntimeError):
+    """Another ingest holds the store's lock."""
+
+
+@dataclass
+class IngestReport:
+    added: int = 0
+    updated: int = 0
+    skipped: int = 0
+    deleted: int = 0
+    errors: list[dict[str, str]] = field(default_factory=list)
+    chunks_added: int = 0
+    chunks_deleted: int = 0
+    dry_run: bool = False
+
+    def public(self) -> dict[str, object]:
+        """The public ``companion ingest --json`` shape (counts of posts)."""
+        keys = ("added", "updated", "skipped", "deleted", "errors")
+        return {k: v for k, v in asdict(self).items() if k in keys}
+
+
+def chunk_key(doc: Document) -> str:
+    """Chunk id: same post + same chunk text + same metadata -> same id, wherever the file is."""
+    meta = {k: v for k, v in doc.metadata.items() if k != "source"}
+    payload = json.dumps([doc.page_content, meta], sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(payload.encode()).hexdigest()[:40]
+
+
+def post_hash(post: Post, settings: Settings) -> str:
+    meta = {k: v for k, v in post.metadata().items() if k != "source"}
+    payload = json.dumps(
+        [post.text, meta, CHUNKER_VERSION, settings.chunk_tokens, settings.chunk_overlap_tokens,
+         settings.model_name],
+        sort_keys=True,
+        ensure_ascii=False,
+    )
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def _under(path: str, root: str) -> bool:
+    return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
+
+
+def _progress(total: int, enabled: bool):  # type: ignore[no-untyped-def]
+    from tqdm import tqdm
+
+    return tqdm(total=total, unit="post", desc="Embedding", disable=not enabled, file=sys.stderr)
+
+
+def run_ingest(
+    paths: Iterable[str],
+    settings: Settings,
+    store: ChromaStore,
+    *,
+    prune: bool = False,
+    dry_run: bool = False,
+    show_progress: bool = False,
+) -> IngestReport:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(str(settings.lock_file))
+    try:
+        lock.acquire(timeout=0)
+    except Timeout as exc:
+        raise IngestBusy(
+            f"another ingest is running on {settings.data_dir} (lock {settings.lock_file}); "
+            "wait for it to finish"
+        ) from exc
+    try:
+        return _ingest_locked(list(paths), settings, store, prune, dry_run, show_progress)
+    finally:
+        lock.release()
+
+
+def _load(
+    paths: list[str], settings: Settings, report: IngestReport
+) -> tuple[dict[str, Post], list[str], set[str]]:
+    """Read every source; returns posts by id, the scopes read, and sources that failed."""
+    posts: dict[str, Post] = {}
+    scopes: list[str] = []
+    failed: set[str] = set()
+    for path in paths:
+        try:
+            source = open_source(path, settings.max_file_bytes)
+            items = list(source.documents())
+        except (SourceError, OSError) as exc:
+            report.errors.append({"source": path, "error": str(exc)})
+            failed.add(str(Path(path).expanduser().resolve()))
+            continue
+        scopes.append(source.scope)
+        for item in items:
+            if isinstance(item, LoadError):
+                report.errors.append({"source": item.source, "error": item.error})
+                failed.add(item.source)
+            elif item.doc_id in posts and posts[item.doc_id].source != item.source:
+                report.errors.append({
+                    "source": item.source,
+                    "error": f"skipped: post id {item.doc_id!r} is already used by "
+                    f"{posts[item.doc_id].source}",
+                })
+            else:
+                posts[item.doc_id] = item
+    return posts, scopes, failed
+
+
+def _ingest_locked(
+    paths: list[str],
+    settings: Settings,
+    store: ChromaStore,
+    prune: bool,
+    dry_run: bool,
+    show_progress: bool,
+) -> IngestReport:
+    from langchain_classic.indexes import SQLRecordManager
+    from langchain_core.indexing import index
+
+    report = IngestReport(dry_run=dry_run)
+    posts, scopes, failed = _load(paths, settings, report)
+
+    namespace = f"chroma/{store.name}"
+    manifest = Manifest(settings.records_db, namespace)
+    records = SQLRecordManager(namespace, db_url=f"sqlite:///{settings.records_db}")
+    records.create_schema()
+    try:
+        known = manifest.all()
+        changed: list[tuple[Post, str, bool]] = []
+        moved: list[Entry] = []
+        for post in posts.values():
+            digest = post_hash(post, settings)
+            old = known.get(post.doc_id)
+            if old is not None and old.content_hash == digest:
+                report.skipped += 1
+                if old.source != post.source:
+                    moved.append(Entry(post.doc_id, post.source, digest))
+            else:
+                changed.append((post, digest, old is not None))
+
+        gone: list[str] = []
+        if prune:
+            gone = [
+                e.doc_id
+                for e in known.values()
+                if e.doc_id not in posts
+                and any(_under(e.source, s) for s in scopes)
+                and not any(_under(e.source, f) or _under(f, e.source) for f in failed)
+            ]
+        if dry_run:
+            report.added = sum(1 for _, _, existed in changed if not existed)
+            report.updated = len(changed) - report.added
+            report.deleted = len(gone)
+            return report
+        if moved:
+            manifest.put(moved)
+
+        if changed:
+            chunker = Chunker(
+                store_model_path(settings) / "tokenizer.json",
+                settings.chunk_tokens,
+                settings.chunk_overlap_tokens,
+            )
+            vectorstore = store.langchain()
+            bar = _progress(len(changed), show_progress)
+            try:
+                for start in range(0, len(changed), BATCH_POSTS):
+                    batch = changed[start : start + BATCH_POSTS]
+                    docs = [d for post, _, _ in batch for d in chunker.chunks(post)]
+                    result = index(
+                        docs,
+                        records,
+                        vectorstore,
+                        cleanup="scoped_full",
+                        source_id_key="doc_id",
+                        key_encoder=chunk_key,
+                        batch_size=64,
+                    )
+                    report.chunks_added += result["num_added"]
+                    report.chunks_deleted += result["num_deleted"]
+                    for post, _, _ in batch:
+                        report.chunks_deleted += _drop_orphans(store, records, post.doc_id)
+                    manifest.put([Entry(p.doc_id, p.source, h) for p, h, _ in batch])
+                    for _, _, existed in batch:
+                        if existed:
+                            report.updated += 1
+                        else:
+                            report.added += 1
+                    bar.update(len(batch))
+            finally:
+                bar.close()
+
+        for doc_id in gone:
+            keys = records.list_keys(group_ids=[doc_id])
+            ids = sorted(set(keys) | set(store.ids_for_post(doc_id)))
+            store.delete(ids)
+            records.delete_keys(keys)
+            manifest.remove([doc_id])
+            report.chunks_deleted += len(ids)
+            report.deleted += 1
+        log.info(
+            "ingest: %d added, %d updated, %d skipped, %d deleted, %d errors",
+            report.added, report.updated, report.skipped, report.deleted, len(report.errors),
+        )
+        return report
+    finally:
+        manifest.close()
+
+
+def _drop_orphans(store: ChromaStore, records: object, doc_id: str) -> int:
+    """Chunks in Chroma that the record manager does not know: left by a killed ingest."""
+    known = set(records.list_keys(group_ids=[doc_id]))  # type: ignore[attr-defined]
+    orphans = [cid for cid in store.ids_for_post(doc_id) if cid not in known]
+    store.delete(orphans)
+    return len(orphans)
+
+
+def store_model_path(settings: Settings) -> Path:
+    from companion.embedding import packaged_model_path
+
+    return settings.model_path or packaged_model_path()

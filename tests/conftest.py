@@ -1,0 +1,77 @@
+"""Shared fixtures: every test gets its own data dir; the real model loads once per session."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from companion.chat import ChatService
+from companion.embedding import SentenceTransformerEmbedder
+from companion.factory import Components, build_chat
+from companion.settings import Settings
+from companion.store import ChromaStore, model_dimension, open_client
+from ingest.pipeline import run_ingest
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE = ROOT / "data" / "reviews"
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test may touch the developer's store or read their .env."""
+    for key in list(os.environ):
+        if key.startswith("COMPANION_"):
+            monkeypatch.delenv(key)
+    monkeypatch.setenv("COMPANION_DATA_DIR", str(tmp_path / "companion-data"))
+    monkeypatch.setenv("COMPANION_ENV_FILE", str(tmp_path / "no.env"))
+
+
+@pytest.fixture(scope="session")
+def embedder() -> SentenceTransformerEmbedder:
+    emb = SentenceTransformerEmbedder("all-MiniLM-L6-v2")
+    emb.model()
+    return emb
+
+
+def make_settings(data_dir: Path, **overrides: object) -> Settings:
+    return Settings(_env_file=None, data_dir=data_dir, **overrides)  # type: ignore[arg-type]
+
+
+def make_store(settings: Settings, embedder: SentenceTransformerEmbedder) -> ChromaStore:
+    return ChromaStore(
+        open_client(settings.chroma_dir),
+        settings.collection,
+        embedder,
+        model_dimension(embedder.path),
+    )
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return make_settings(tmp_path / "store")
+
+
+@pytest.fixture
+def store(settings: Settings, embedder: SentenceTransformerEmbedder) -> ChromaStore:
+    return make_store(settings, embedder)
+
+
+@pytest.fixture(scope="session")
+def sample_components(
+    tmp_path_factory: pytest.TempPathFactory, embedder: SentenceTransformerEmbedder
+) -> Iterator[Components]:
+    """The bundled sample archive, ingested once for all read-only tests."""
+    settings = make_settings(tmp_path_factory.mktemp("sample"))
+    store = make_store(settings, embedder)
+    report = run_ingest([str(SAMPLE)], settings, store)
+    assert report.errors == []
+    assert report.added >= 15
+    yield Components(settings, embedder, store)
+
+
+@pytest.fixture(scope="session")
+def chat(sample_components: Components) -> ChatService:
+    return build_chat(sample_components)
