@@ -61,6 +61,9 @@ class SentenceTransformerEmbedder(Embeddings):
                 os.environ.setdefault("HF_HUB_OFFLINE", "1")
                 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
                 from sentence_transformers import SentenceTransformer
+                from transformers.utils import logging as hf_logging
+
+                hf_logging.disable_progress_bar()  # a bar per load is noise in CLI output
 
                 log.info("loading embedding model %s from %s", self.name, self.path)
                 self._model = SentenceTransformer(str(self.path), device="cpu")
@@ -69,8 +72,9 @@ class SentenceTransformerEmbedder(Embeddings):
     @property
     def dimension(self) -> int:
         model = self.model()
-        getter = getattr(model, "get_embedding_dimension", None) or getattr(
-            model, "get_sentence_embedding_dimension"
+        getter = (
+            getattr(model, "get_embedding_dimension", None)
+            or model.get_sentence_embedding_dimension
         )
         return int(getter())
 

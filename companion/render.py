@@ -35,7 +35,11 @@ def answer_markdown(answer: Answer) -> str:
     for c in answer.citations:
         title = escape_md(c.title or c.doc_id)
         url = safe_url(c.url)
-        link = f'<a href="{url}" target="_blank" rel="noopener noreferrer">{title}</a>' if url else title
+        link = (
+            f'<a href="{url}" target="_blank" rel="noopener noreferrer">{title}</a>'
+            if url
+            else title
+        )
         date = f" · {escape_md(c.date)}" if c.date else ""
         passage = escape_md(c.passage or c.quote)
         lines.append(

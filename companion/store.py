@@ -28,7 +28,13 @@ class StoreError(RuntimeError):
 
 
 class Store(Protocol):
-    def query(self, vector: list[float], k: int) -> list[Passage]: ...
+    def query(
+        self, vector: list[float], k: int, films: list[str] | None = None
+    ) -> list[Passage]: ...
+
+    def films(self) -> list[str]: ...
+
+    def film_titles(self) -> list[str]: ...
 
     def count(self) -> int: ...
 
@@ -113,12 +119,17 @@ class ChromaStore:
     def count(self) -> int:
         return int(self._collection.count())
 
-    def query(self, vector: list[float], k: int) -> list[Passage]:
+    def query(self, vector: list[float], k: int, films: list[str] | None = None) -> list[Passage]:
+        """Nearest chunks; ``films`` restricts the search to those films' reviews."""
         if k <= 0 or self.count() == 0:
             return []
+        where: dict[str, Any] | None = None
+        if films:
+            where = {"film": films[0]} if len(films) == 1 else {"film": {"$in": films}}
         res = self._collection.query(
             query_embeddings=[vector],
             n_results=k,
+            where=where,
             include=["documents", "metadatas", "distances"],
         )
         out: list[Passage] = []
@@ -148,6 +159,10 @@ class ChromaStore:
                 out[str(m.get("doc_id"))] = dict(m)
         return out
 
+    def film_titles(self) -> list[str]:
+        """Distinct film titles as stored, for spotting a film named in a question."""
+        return sorted({str(m.get("film")) for m in self.posts().values() if m.get("film")})
+
     def films(self) -> list[str]:
         """Reviewed films as "Title (year)", newest review first, for the decline hint."""
         posts = sorted(self.posts().values(), key=lambda m: str(m.get("date", "")), reverse=True)
@@ -163,7 +178,9 @@ class ChromaStore:
 def passage_from(cid: str, document: str, meta: dict[str, Any], score: float) -> Passage:
     """Chunks are stored with their context header first; the fan sees only the body."""
     header = str(meta.get("header", ""))
-    body = document[len(header) :].lstrip("\n") if header and document.startswith(header) else document
+    body = (
+        document[len(header) :].lstrip("\n") if header and document.startswith(header) else document
+    )
     year = meta.get("year")
     return Passage(
         id=cid,

@@ -5,7 +5,10 @@ from __future__ import annotations
 import re
 
 _WORD = re.compile(r"[A-Za-z0-9À-ÿ']+")
-_SENTENCE_END = re.compile(r"(?<=[.!?…])[\"'”’)]*\s+(?=[\"'“‘(]*[A-Z0-9À-Ý])")
+_SENTENCE_END = re.compile(
+    r"(?<!\bDr\.)(?<!\bMr\.)(?<!\bMs\.)(?<!\bSt\.)(?<!\bJr\.)(?<!\bvs\.)(?<!\bMrs\.)"
+    r"(?<=[.!?…])[\"'”’)]*\s+(?=[\"'“‘(]*[A-Z0-9À-Ý])"
+)
 
 STOPWORDS = frozenset(
     """a about above after again against all also am an and any are as at be because been
@@ -13,9 +16,9 @@ STOPWORDS = frozenset(
     else ever few for from further had has have having he her here hers herself him himself his
     how i if in into is it its itself just like me more most my myself no nor not now of off on
     once only or other our ours ourselves out over own same she should so some such than that
-    the their theirs them themselves then there these they this those through to too under until
-    up very was we were what when where which while who whom why will with would you your yours
-    yourself tell told know say said says please thanks thank anything something""".split()
+    the their theirs them themselves then there these they this those through to too under
+    until up very was we were what when where which while who whom why will with would you your
+    yours yourself tell told know say said says please thanks thank anything something""".split()
 )
 
 # Words that every question to a film blog uses; they carry no evidence about a particular post.
@@ -47,6 +50,34 @@ def entities(question: str) -> set[str]:
     """Capitalised words after the first word: the names a fan asks about (stemmed)."""
     words = _WORD.findall(question)
     return {stem(w) for w in words[1:] if w[:1].isupper() and w.lower() not in {"i"}}
+
+
+# Ways reviews say what a question asks: "who stars in" is answered by "X plays Y".
+_SYNONYMS = {
+    "star": {"play", "star", "cast", "role"},
+    "play": {"play", "star", "cast", "role", "voic"},
+    "voic": {"voic", "play"},
+    "act": {"play", "star", "cast", "role", "actor", "actress"},
+    "direct": {"direct", "director", "directed"},
+    "call": {"call", "nam", "known"},
+    "nam": {"call", "nam", "known"},
+    "set": {"set", "tak", "place"},
+}
+
+
+def expand(stems: set[str]) -> set[str]:
+    out = set(stems)
+    for s in stems:
+        out |= _SYNONYMS.get(s, set())
+    return out
+
+
+_NAME = re.compile(r"\b[A-Z][a-zà-ÿ]+(?:\s+(?:de\s+|van\s+|von\s+)?[A-Z][a-zà-ÿ]+)+")
+
+
+def has_person_name(sentence: str) -> bool:
+    """Two or more capitalised words in a row, not at the start: likely a person's name."""
+    return any(m.start() > 0 for m in _NAME.finditer(sentence))
 
 
 def all_words(text: str) -> set[str]:

@@ -66,8 +66,14 @@ def chunk_key(doc: Document) -> str:
 def post_hash(post: Post, settings: Settings) -> str:
     meta = {k: v for k, v in post.metadata().items() if k != "source"}
     payload = json.dumps(
-        [post.text, meta, CHUNKER_VERSION, settings.chunk_tokens, settings.chunk_overlap_tokens,
-         settings.model_name],
+        [
+            post.text,
+            meta,
+            CHUNKER_VERSION,
+            settings.chunk_tokens,
+            settings.chunk_overlap_tokens,
+            settings.model_name,
+        ],
         sort_keys=True,
         ensure_ascii=False,
     )
@@ -129,11 +135,13 @@ def _load(
                 report.errors.append({"source": item.source, "error": item.error})
                 failed.add(item.source)
             elif item.doc_id in posts and posts[item.doc_id].source != item.source:
-                report.errors.append({
-                    "source": item.source,
-                    "error": f"skipped: post id {item.doc_id!r} is already used by "
-                    f"{posts[item.doc_id].source}",
-                })
+                report.errors.append(
+                    {
+                        "source": item.source,
+                        "error": f"skipped: post id {item.doc_id!r} is already used by "
+                        f"{posts[item.doc_id].source}",
+                    }
+                )
             else:
                 posts[item.doc_id] = item
     return posts, scopes, failed
@@ -233,7 +241,11 @@ def _ingest_locked(
             report.deleted += 1
         log.info(
             "ingest: %d added, %d updated, %d skipped, %d deleted, %d errors",
-            report.added, report.updated, report.skipped, report.deleted, len(report.errors),
+            report.added,
+            report.updated,
+            report.skipped,
+            report.deleted,
+            len(report.errors),
         )
         return report
     finally:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -75,3 +77,28 @@ def sample_components(
 @pytest.fixture(scope="session")
 def chat(sample_components: Components) -> ChatService:
     return build_chat(sample_components)
+
+
+def run_cli(
+    *args: str, env: dict[str, str], timeout: float = 300
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "companion.cli", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=ROOT,
+    )
+
+
+@pytest.fixture(scope="session")
+def cli_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """An environment whose store holds the sample archive, ingested through the CLI."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COMPANION_")}
+    env["COMPANION_DATA_DIR"] = str(tmp_path_factory.mktemp("cli-store"))
+    env["COMPANION_ENV_FILE"] = str(tmp_path_factory.mktemp("noenv") / "none.env")
+    result = run_cli("ingest", str(SAMPLE), "--json", env=env)
+    assert result.returncode == 0, result.stderr
+    env["FIRST_INGEST_JSON"] = result.stdout
+    return env

@@ -12,7 +12,7 @@ import math
 from dataclasses import dataclass
 
 from companion.embedding import Embedder
-from companion.text import all_words, entities, sentences, terms
+from companion.text import all_words, entities, expand, has_person_name, sentences, terms
 from companion.types import Answer, Citation, Passage
 
 
@@ -72,7 +72,11 @@ class ExtractiveAnswerer:
 
     def decline(self) -> Answer:
         films = ", ".join(self._films[:6])
-        hint = f" The archive covers films such as {films} — try asking about one of those." if films else ""
+        hint = (
+            f" The archive covers films such as {films} — try asking about one of those."
+            if films
+            else ""
+        )
         return Answer(
             text="I couldn't find that in the blog's reviews, so I'd rather not guess." + hint,
             declined=True,
@@ -81,19 +85,30 @@ class ExtractiveAnswerer:
     def answer(self, question: str, passages: list[Passage]) -> Answer:
         if self.should_decline(question, passages):
             return self.decline()
+        top = max(p.score for p in passages)
+        focus = [p for p in passages if p.score >= top - 0.12]
         candidates: list[tuple[Passage, str]] = [
-            (p, s) for p in passages for s in sentences(p.text) if 3 <= len(s.split()) <= 80
+            (p, s) for p in focus for s in sentences(p.text) if 3 <= len(s.split()) <= 80
         ]
         if not candidates:
             return self.decline()
         q_vec = self._embedder.embed_query(question)
         s_vecs = self._embedder.embed_documents([s for _, s in candidates])
-        wanted = terms(question)
-        top = max(p.score for p in passages)
+        asked = terms(question)
+        who = question.lower().lstrip().startswith(("who ", "who's", "whose "))
         scored: list[tuple[float, Passage, str]] = []
         for (p, s), vec in zip(candidates, s_vecs, strict=True):
-            overlap = len(wanted & terms(s)) / len(wanted) if wanted else 0.0
-            score = 0.55 * _cos(q_vec, vec) + 0.30 * overlap + 0.15 * (p.score / top)
+            # The film's own name is in half its review's sentences: it says nothing about
+            # which sentence answers, so it does not count towards overlap.
+            wanted = asked - terms(p.film) or asked
+            have = terms(s)
+            hits = sum(1 for w in wanted if expand({w}) & have)
+            overlap = hits / len(wanted) if wanted else 0.0
+            score = 0.50 * _cos(q_vec, vec) + 0.35 * overlap + 0.15 * (p.score / top)
+            if who and has_person_name(s):
+                score += 0.08
+            if s.rstrip("\"'”’)").endswith("?"):
+                score *= 0.5  # a question in the review rarely answers the fan's question
             scored.append((score, p, s))
         scored.sort(key=lambda t: t[0], reverse=True)
         best = scored[0][0]
@@ -111,8 +126,14 @@ class ExtractiveAnswerer:
         for n, (p, quote) in enumerate(chosen, start=1):
             citations.append(
                 Citation(
-                    n=n, doc_id=p.doc_id, source=p.source, title=p.title, url=p.url,
-                    quote=quote, date=p.date, passage=p.text,
+                    n=n,
+                    doc_id=p.doc_id,
+                    source=p.source,
+                    title=p.title,
+                    url=p.url,
+                    quote=quote,
+                    date=p.date,
+                    passage=p.text,
                 )
             )
             same_post = n > 1 and p.doc_id == chosen[0][0].doc_id

@@ -11,7 +11,7 @@ from filelock import FileLock
 from companion.settings import Settings
 from companion.store import ChromaStore, StoreError, model_dimension, open_client
 from ingest.pipeline import IngestBusy, run_ingest
-from tests.conftest import SAMPLE, make_store
+from tests.conftest import SAMPLE
 
 REVIEW = """---
 id: {id}

@@ -1,0 +1,80 @@
+"""The CLI as scripts use it: real subprocesses, JSON shapes that are a public contract."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.conftest import SAMPLE, run_cli
+
+
+def test_help_explains_every_command(cli_env: dict[str, str]) -> None:
+    out = run_cli("--help", env=cli_env)
+    assert out.returncode == 0
+    for command in ("ingest", "search", "ask", "serve"):
+        assert command in out.stdout
+
+
+def test_ingest_json_shape_and_idempotent_rerun(cli_env: dict[str, str]) -> None:
+    first = json.loads(cli_env["FIRST_INGEST_JSON"])
+    assert set(first) == {"added", "updated", "skipped", "deleted", "errors"}
+    assert first["added"] == len(list(SAMPLE.glob("*.md")))
+    again = run_cli("ingest", str(SAMPLE), "--json", env=cli_env)
+    assert again.returncode == 0, again.stderr
+    second = json.loads(again.stdout)
+    assert second == {
+        "added": 0,
+        "updated": 0,
+        "skipped": first["added"],
+        "deleted": 0,
+        "errors": [],
+    }
+
+
+def test_search_json_shape(cli_env: dict[str, str]) -> None:
+    out = run_cli("search", "Who voices Samantha?", "-k", "3", "--json", env=cli_env)
+    assert out.returncode == 0, out.stderr
+    results = json.loads(out.stdout)["results"]
+    assert len(results) == 3
+    assert set(results[0]) == {"id", "doc_id", "source", "title", "film", "score", "text"}
+    assert results[0]["doc_id"] == "her-2013"
+    assert results[0]["score"] >= results[1]["score"] >= results[2]["score"]
+
+
+def test_ask_json_shape(cli_env: dict[str, str]) -> None:
+    out = run_cli("ask", "Who voices Samantha in Her?", "--json", env=cli_env)
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout)
+    assert {"answer", "declined", "citations"} <= set(data)
+    assert data["declined"] is False and "Scarlett Johansson" in data["answer"]
+    cite = data["citations"][0]
+    assert {"n", "doc_id", "source", "title", "url", "quote"} <= set(cite)
+    assert cite["doc_id"] == "her-2013" and cite["n"] == 1
+
+
+def test_ask_declines_absent_film(cli_env: dict[str, str]) -> None:
+    out = run_cli("ask", "What did the blog think of Titanic?", "--json", env=cli_env)
+    data = json.loads(out.stdout)
+    assert data["declined"] is True and data["citations"] == []
+
+
+def test_bad_questions_are_clear_errors_without_traceback(cli_env: dict[str, str]) -> None:
+    for question in ("   ", "x" * 2001):
+        out = run_cli("ask", question, env=cli_env)
+        assert out.returncode == 1
+        assert "error:" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_ingest_missing_path_names_it(cli_env: dict[str, str], tmp_path: Path) -> None:
+    missing = tmp_path / "no-such-archive"
+    out = run_cli("ingest", str(missing), "--json", env=cli_env)
+    assert out.returncode == 1
+    errors = json.loads(out.stdout)["errors"]
+    assert errors == [{"source": str(missing), "error": f"{missing}: no such file or folder"}]
+
+
+def test_search_before_any_ingest_says_what_to_do(tmp_path: Path, cli_env: dict[str, str]) -> None:
+    env = {**cli_env, "COMPANION_DATA_DIR": str(tmp_path / "empty")}
+    out = run_cli("search", "anything", env=env)
+    assert out.returncode == 2
+    assert "companion ingest" in out.stderr and "Traceback" not in out.stderr
