@@ -52,13 +52,26 @@ def _main(
 
 @app.command()
 def ingest(
-    paths: Annotated[list[str], typer.Argument(help="Files or folders of Markdown/text reviews.")],
+    paths: Annotated[
+        list[str],
+        typer.Argument(
+            help="Files, folders or URLs: Blogger or WordPress exports, RSS/Atom feeds, "
+            "sitemaps, HTML pages, Markdown or text files. The kind is read from the content."
+        ),
+    ],
     prune: Annotated[
         bool, typer.Option("--prune", help="Delete stored posts that are gone from these paths.")
     ] = False,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Show what would change; change nothing.")
     ] = False,
+    base_url: Annotated[
+        str,
+        typer.Option(
+            "--base-url",
+            help="The blog's address, for Blogger exports that carry only each post's path.",
+        ),
+    ] = "",
     as_json: JsonOpt = False,
 ) -> None:
     """Chunk, embed and store reviews. Unchanged posts are skipped, edited ones replaced.
@@ -79,6 +92,7 @@ def ingest(
             prune=prune,
             dry_run=dry_run,
             show_progress=not as_json and sys.stderr.isatty(),
+            base_url=base_url,
         )
     except (IngestBusy, StoreError) as exc:
         _fail(str(exc), 2)
@@ -97,6 +111,8 @@ def ingest(
                 f"Chunks embedded: {report.chunks_added}, removed: {report.chunks_deleted}; "
                 f"store: {components.store.count()} chunks in {settings.chroma_dir}"
             )
+        for warning in report.warnings:
+            typer.secho(f"  note: {warning}", fg=typer.colors.YELLOW, err=True)
         for err in report.errors:
             typer.secho(f"  {err['source']}: {err['error']}", fg=typer.colors.YELLOW, err=True)
     if report.errors:

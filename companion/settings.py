@@ -52,7 +52,10 @@ class Settings(BaseSettings):
         description="At or above this similarity a passage counts as relevant on its own.",
     )
     max_question_chars: int = Field(default=2000, ge=10)
-    max_file_bytes: int = Field(default=5_000_000, description="Larger source files are skipped.")
+    max_file_bytes: int = Field(
+        default=50_000_000, description="Larger source files and fetched URLs are skipped."
+    )
+    fetch_timeout: float = Field(default=20.0, gt=0, description="Seconds per URL fetched.")
     host: str = Field(default="127.0.0.1", description="Address the chat binds to.")
     port: int = Field(default=7860)
     concurrency_limit: int = Field(default=2, ge=1, description="Answers computed at once.")

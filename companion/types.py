@@ -16,6 +16,7 @@ class Post:
     title: str = ""
     url: str = ""
     date: str = ""
+    updated: str = ""
     author: str = ""
     film: str = ""
     year: int | None = None
@@ -29,6 +30,7 @@ class Post:
             "title": self.title,
             "url": self.url,
             "date": self.date,
+            "updated": self.updated,
             "author": self.author,
             "film": self.film,
             "year": self.year if self.year is not None else 0,

@@ -24,8 +24,9 @@ from langchain_core.documents import Document
 from companion.settings import Settings
 from companion.types import Post
 from ingest.chunking import CHUNKER_VERSION, Chunker
+from ingest.fetch import is_url
 from ingest.manifest import Entry, Manifest
-from ingest.sources import LoadError, SourceError, open_source
+from ingest.sources import LoadError, SourceError, SourceOptions, open_source
 
 if TYPE_CHECKING:
     from companion.store import ChromaStore
@@ -49,10 +50,11 @@ class IngestReport:
     chunks_added: int = 0
     chunks_deleted: int = 0
     dry_run: bool = False
+    warnings: list[str] = field(default_factory=list)
 
     def public(self) -> dict[str, object]:
-        """The public ``companion ingest --json`` shape (counts of posts)."""
-        keys = ("added", "updated", "skipped", "deleted", "errors")
+        """The public ``companion ingest --json`` shape (counts of posts), plus warnings."""
+        keys = ("added", "updated", "skipped", "deleted", "errors", "warnings")
         return {k: v for k, v in asdict(self).items() if k in keys}
 
 
@@ -98,6 +100,7 @@ def run_ingest(
     prune: bool = False,
     dry_run: bool = False,
     show_progress: bool = False,
+    base_url: str = "",
 ) -> IngestReport:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     lock = FileLock(str(settings.lock_file))
@@ -109,27 +112,41 @@ def run_ingest(
             "wait for it to finish"
         ) from exc
     try:
-        return _ingest_locked(list(paths), settings, store, prune, dry_run, show_progress)
+        return _ingest_locked(list(paths), settings, store, prune, dry_run, show_progress, base_url)
     finally:
         lock.release()
 
 
 def _load(
-    paths: list[str], settings: Settings, report: IngestReport
-) -> tuple[dict[str, Post], list[str], set[str]]:
-    """Read every source; returns posts by id, the scopes read, and sources that failed."""
+    paths: list[str], options: SourceOptions, report: IngestReport, show_progress: bool
+) -> tuple[dict[str, Post], dict[str, str], list[str], set[str]]:
+    """Read every source: posts by id, each post's scope, the scopes read, what failed."""
+    from tqdm import tqdm
+
     posts: dict[str, Post] = {}
+    scope_of: dict[str, str] = {}
     scopes: list[str] = []
     failed: set[str] = set()
-    for path in paths:
+    for target in paths:
         try:
-            source = open_source(path, settings.max_file_bytes)
-            items = list(source.documents())
+            source = open_source(target, options)
+            items = []
+            for item in tqdm(
+                source.documents(),
+                desc=f"Reading {target}",
+                unit="item",
+                leave=False,
+                disable=not show_progress,
+                file=sys.stderr,
+            ):
+                items.append(item)
         except (SourceError, OSError) as exc:
-            report.errors.append({"source": path, "error": str(exc)})
-            failed.add(str(Path(path).expanduser().resolve()))
+            report.errors.append({"source": target, "error": str(exc)})
+            failed.add(target)
+            failed.add(_resolved(target))
             continue
         scopes.append(source.scope)
+        report.warnings.extend(source.warnings)
         for item in items:
             if isinstance(item, LoadError):
                 report.errors.append({"source": item.source, "error": item.error})
@@ -144,7 +161,12 @@ def _load(
                 )
             else:
                 posts[item.doc_id] = item
-    return posts, scopes, failed
+                scope_of[item.doc_id] = source.scope
+    return posts, scope_of, scopes, failed
+
+
+def _resolved(target: str) -> str:
+    return target if is_url(target) else str(Path(target).expanduser().resolve())
 
 
 def _ingest_locked(
@@ -154,12 +176,16 @@ def _ingest_locked(
     prune: bool,
     dry_run: bool,
     show_progress: bool,
+    base_url: str,
 ) -> IngestReport:
     from langchain_classic.indexes import SQLRecordManager
     from langchain_core.indexing import index
 
     report = IngestReport(dry_run=dry_run)
-    posts, scopes, failed = _load(paths, settings, report)
+    options = SourceOptions(
+        max_bytes=settings.max_file_bytes, timeout=settings.fetch_timeout, base_url=base_url
+    )
+    posts, scope_of, scopes, failed = _load(paths, options, report, show_progress)
 
     namespace = f"chroma/{store.name}"
     manifest = Manifest(settings.records_db, namespace)
@@ -167,17 +193,18 @@ def _ingest_locked(
     records.create_schema()
     try:
         known = manifest.all()
-        changed: list[tuple[Post, str, bool]] = []
+        changed: list[tuple[Post, Entry, bool]] = []
         moved: list[Entry] = []
         for post in posts.values():
             digest = post_hash(post, settings)
             old = known.get(post.doc_id)
+            entry = Entry(post.doc_id, post.source, digest, scope_of[post.doc_id])
             if old is not None and old.content_hash == digest:
                 report.skipped += 1
-                if old.source != post.source:
-                    moved.append(Entry(post.doc_id, post.source, digest))
+                if (old.source, old.scope) != (entry.source, entry.scope):
+                    moved.append(entry)
             else:
-                changed.append((post, digest, old is not None))
+                changed.append((post, entry, old is not None))
 
         gone: list[str] = []
         if prune:
@@ -185,8 +212,8 @@ def _ingest_locked(
                 e.doc_id
                 for e in known.values()
                 if e.doc_id not in posts
-                and any(_under(e.source, s) for s in scopes)
-                and not any(_under(e.source, f) or _under(f, e.source) for f in failed)
+                and any(e.scope == s or _under(e.source, s) for s in scopes)
+                and not any(e.source == f or e.scope == f or _under(e.source, f) for f in failed)
             ]
         if dry_run:
             report.added = sum(1 for _, _, existed in changed if not existed)
@@ -221,7 +248,7 @@ def _ingest_locked(
                     report.chunks_deleted += result["num_deleted"]
                     for post, _, _ in batch:
                         report.chunks_deleted += _drop_orphans(store, records, post.doc_id)
-                    manifest.put([Entry(p.doc_id, p.source, h) for p, h, _ in batch])
+                    manifest.put([entry for _, entry, _ in batch])
                     for _, _, existed in batch:
                         if existed:
                             report.updated += 1

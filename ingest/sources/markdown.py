@@ -1,112 +1,49 @@
-"""Markdown and plain-text reviews, one post per file, front matter optional, folders recursive."""
+"""Markdown and plain-text reviews: one post per file, YAML front matter optional."""
 
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 from companion.types import Post
-from ingest.cleaning import clean_text
-from ingest.metadata import film_from_title
-from ingest.sources import LoadError, SourceError
-
-SUFFIXES = {".md", ".markdown", ".txt", ".text"}
+from ingest.cleaning import decode_text
+from ingest.metadata import as_text, make_post
 
 
-class MarkdownSource:
-    def __init__(self, root: Path, max_bytes: int) -> None:
-        self.root = root
-        self.scope = str(root)
-        self._max_bytes = max_bytes
-
-    def files(self) -> list[Path]:
-        if self.root.is_file():
-            return [self.root]
-        found = sorted(
-            p
-            for p in self.root.rglob("*")
-            if p.is_file()
-            and not any(part.startswith(".") for part in p.relative_to(self.root).parts)
-        )
-        if not found:
-            raise SourceError(f"{self.root}: the folder holds no files")
-        return found
-
-    def documents(self) -> Iterator[Post | LoadError]:
-        for path in self.files():
-            if path.suffix.lower() not in SUFFIXES and path != self.root:
-                yield LoadError(str(path), "skipped: not a Markdown or text file")
-                continue
-            try:
-                yield read_post(path, self._max_bytes)
-            except ValueError as exc:
-                yield LoadError(str(path), str(exc))
-
-
-def _decode(raw: bytes) -> str:
-    if b"\x00" in raw[:8192]:
-        raise ValueError("skipped: binary file (contains NUL bytes)")
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        pass
-    try:
-        text = raw.decode("cp1252")
-    except UnicodeDecodeError as exc:
-        raise ValueError(f"skipped: not UTF-8 or Windows-1252 text ({exc.reason})") from exc
-    return text
-
-
-def _as_str(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, dt.datetime | dt.date):
-        return value.isoformat()
-    return str(value).strip()
-
-
-def read_post(path: Path, max_bytes: int) -> Post:
+def markdown_post(raw: bytes, path: Path) -> Post:
     import frontmatter
     import yaml
 
-    size = path.stat().st_size
-    if size > max_bytes:
-        raise ValueError(f"skipped: {size} bytes is over the {max_bytes}-byte limit")
-    text = _decode(path.read_bytes())
+    text = decode_text(raw)
     try:
         meta, body = frontmatter.parse(text)
     except yaml.YAMLError as exc:
         raise ValueError(f"malformed front matter: {str(exc).splitlines()[0]}") from exc
-    body = clean_text(body)
-    if not body:
-        raise ValueError("skipped: no text")
-    title = _as_str(meta.get("title")) or _first_heading(body) or path.stem
-    film, year = _as_str(meta.get("film")), meta.get("year")
-    if not film:
-        film, guessed_year = film_from_title(title)
-        year = year or guessed_year
-    try:
-        year_int = int(year) if year not in (None, "") else None
-    except (TypeError, ValueError):
-        year_int = None
+    if not isinstance(meta, dict):
+        raise ValueError("malformed front matter: not a mapping")
     labels = meta.get("labels") or meta.get("tags") or []
     if isinstance(labels, str):
-        labels = [s.strip() for s in labels.split(",")]
-    url = _as_str(meta.get("url"))
-    return Post(
-        doc_id=_as_str(meta.get("id")) or url or path.stem,
+        labels = labels.split(",")
+    url = as_text(meta.get("url"))
+    if url.lower() in ("none", "null"):
+        url = ""
+    title = as_text(meta.get("title")) or _first_heading(body) or path.stem
+    return make_post(
+        doc_id=as_text(meta.get("id")) or url or path.stem,
         text=body,
         source=str(path),
         title=title,
         url=url,
-        date=_as_str(meta.get("date")),
-        author=_as_str(meta.get("author")),
-        film=film,
-        year=year_int,
-        labels=tuple(str(label) for label in labels if str(label).strip()),
+        date=_unknown_to_empty(as_text(meta.get("date"))),
+        updated=as_text(meta.get("updated")),
+        author=_unknown_to_empty(as_text(meta.get("author"))),
+        labels=[str(lb) for lb in labels],
+        film=as_text(meta.get("film")),
+        year=meta.get("year") or meta.get("film_year"),
     )
+
+
+def _unknown_to_empty(value: str) -> str:
+    return "" if value.lower() in ("unknown", "none", "null") else value
 
 
 def _first_heading(body: str) -> str:

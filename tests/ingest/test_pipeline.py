@@ -132,7 +132,7 @@ def test_bad_files_are_reported_and_the_rest_ingested(
     assert report.added == 3
     by_file = {Path(e["source"]).name: e["error"] for e in report.errors}
     assert "binary" in by_file["poster.md"]
-    assert "not a Markdown" in by_file["image.png"]
+    assert "PNG image" in by_file["image.png"]
     assert "no text" in by_file["empty.md"]
     assert "front matter" in by_file["broken.md"]
 
