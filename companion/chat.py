@@ -7,6 +7,7 @@ import time
 import unicodedata
 
 from companion.answering import Answerer
+from companion.followup import resolve
 from companion.retrieval import Retriever
 from companion.types import Answer
 
@@ -50,11 +51,15 @@ class ChatService:
         self._k = top_k
         self._max_chars = max_chars
 
-    def ask(self, question: str) -> Answer:
+    def ask(self, question: str, history: list[tuple[str, str]] | None = None) -> Answer:
+        """Answer ``question``; ``history`` holds earlier (question, answer) turns, oldest first."""
         q = check_question(question, self._max_chars)
         started = time.perf_counter()
         try:
-            passages = self.retriever.retrieve(q, self._k)
+            focus = resolve(q, history or [], self.retriever.films)
+            passages = self.retriever.retrieve(
+                q, self._k, films=focus.films, exclude_urls=focus.exclude_urls
+            )
             answer = self.answerer.answer(q, passages)
         except (QuestionError, ChatUnavailable):
             raise

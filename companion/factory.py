@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from companion.answering.extractive import ExtractiveAnswerer, Thresholds
 from companion.chat import ChatService
 from companion.embedding import SentenceTransformerEmbedder
-from companion.retrieval import DenseRetriever
+from companion.lexical import LexicalIndex
+from companion.retrieval import HybridRetriever
 from companion.settings import Settings
 from companion.store import ChromaStore, model_dimension, open_client
 
@@ -39,5 +40,7 @@ def build_chat(components: Components) -> ChatService:
         Thresholds(min_relevance=s.min_relevance, strong_relevance=s.strong_relevance),
         covered_films=components.store.films(),
     )
-    retriever = DenseRetriever(components.store, components.embedder)
+    retriever = HybridRetriever(
+        components.store, components.embedder, LexicalIndex(s.bm25_dir), per_post=3
+    )
     return ChatService(retriever, answerer, top_k=s.top_k, max_chars=s.max_question_chars)

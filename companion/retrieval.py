@@ -1,22 +1,40 @@
-"""Find the passages that may answer a question: dense search, film-aware, grouped by post."""
+"""Find the passages that may answer a question.
+
+Hybrid: Chroma's dense search and BM25 are fused with reciprocal rank fusion; a film the
+question names (or the conversation is about) is searched on its own too and ranked up; results
+are grouped so one long review cannot fill every slot. Each passage keeps its cosine similarity
+as ``score`` (plus a boost for a named film): the answerer's confidence reads that, not the
+fused rank.
+"""
 
 from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Iterable
 from dataclasses import replace
 from typing import Protocol
 
 from companion.embedding import Embedder
+from companion.lexical import LexicalIndex
 from companion.store import Store
 from companion.text import STOPWORDS
 from companion.types import Passage
 
 FILM_BOOST = 0.10
+RRF_K = 60
 
 
 class Retriever(Protocol):
-    def retrieve(self, question: str, k: int) -> list[Passage]: ...
+    films: FilmIndex
+
+    def retrieve(
+        self,
+        question: str,
+        k: int,
+        films: list[str] | None = None,
+        exclude_urls: Iterable[str] = (),
+    ) -> list[Passage]: ...
 
 
 def film_pattern(title: str) -> re.Pattern[str]:
@@ -27,7 +45,7 @@ def film_pattern(title: str) -> re.Pattern[str]:
 
 
 class FilmIndex:
-    """The films the archive reviews, matched against questions; refreshed when the store grows."""
+    """The films the archive reviews, matched against text; refreshed when the store changes."""
 
     def __init__(self, store: Store) -> None:
         self._store = store
@@ -35,55 +53,79 @@ class FilmIndex:
         self._patterns: list[tuple[str, re.Pattern[str]]] = []
         self._lock = threading.Lock()
 
-    def named_in(self, question: str) -> list[str]:
+    def named_in(self, text: str) -> list[str]:
         with self._lock:
             count = self._store.count()
             if count != self._count:
-                titles = self._store.film_titles()
-                self._patterns = [(t, film_pattern(t)) for t in titles]
+                self._patterns = [(t, film_pattern(t)) for t in self._store.film_titles()]
                 self._count = count
             patterns = self._patterns
-        hits = [t for t, pat in patterns if pat.search(question)]
+        hits = [t for t, pat in patterns if pat.search(text)]
         # "Blade Runner 2049" also contains "Blade Runner": keep the longest match only.
-        return [t for t in hits if not any(t != o and t in o and o in question for o in hits)]
+        return [t for t in hits if not any(t != o and t.lower() in o.lower() for o in hits)]
 
 
-class DenseRetriever:
-    """Top-k by cosine similarity, at most ``per_post`` passages from any one post.
-
-    When the question names a reviewed film, that film's passages are searched too and
-    boosted (the boost is part of the returned score), so "Where is Under the Skin set?" is
-    not answered from a review that merely mentions Under the Skin.
-    """
-
-    def __init__(self, store: Store, embedder: Embedder, per_post: int = 3) -> None:
+class HybridRetriever:
+    def __init__(
+        self,
+        store: Store,
+        embedder: Embedder,
+        lexical: LexicalIndex | None = None,
+        per_post: int = 3,
+        depth: int = 30,
+    ) -> None:
         self._store = store
         self._embedder = embedder
+        self._lexical = lexical
         self._per_post = per_post
+        self._depth = depth
         self.films = FilmIndex(store)
 
-    def retrieve(self, question: str, k: int) -> list[Passage]:
-        vector = self._embedder.embed_query(question)
-        candidates = {p.id: p for p in self._store.query(vector, k * 3)}
-        named = self.films.named_in(question)
+    def retrieve(
+        self,
+        question: str,
+        k: int,
+        films: list[str] | None = None,
+        exclude_urls: Iterable[str] = (),
+    ) -> list[Passage]:
+        """Top ``k`` passages; ``films`` overrides the films found in the question (follow-ups)."""
+        named = films if films is not None else self.films.named_in(question)
+        query = question if films is None else f"{question} ({', '.join(films)})"
+        vector = self._embedder.embed_query(query)
+        depth = max(self._depth, k * 3)
+
+        rankings: list[list[str]] = []
+        passages: dict[str, Passage] = {}
+        dense = self._store.query(vector, depth)
+        rankings.append([p.id for p in dense])
+        passages.update((p.id, p) for p in dense)
         if named:
-            for p in self._store.query(vector, k * 2, films=named):
-                candidates[p.id] = p
-        ranked = sorted(
-            (
-                replace(p, score=p.score + FILM_BOOST) if p.film in named else p
-                for p in candidates.values()
-            ),
-            key=lambda p: p.score,
+            focused = self._store.query(vector, depth, films=named)
+            rankings.append([p.id for p in focused])
+            passages.update((p.id, p) for p in focused)
+        if self._lexical is not None:
+            lex_ids = [cid for cid, _ in self._lexical.search(query, depth)]
+            missing = [cid for cid in lex_ids if cid not in passages]
+            passages.update((p.id, p) for p in self._store.passages(missing, vector))
+            rankings.append([cid for cid in lex_ids if cid in passages])
+
+        fused: dict[str, float] = {}
+        for ranking in rankings:
+            for rank, cid in enumerate(ranking):
+                fused[cid] = fused.get(cid, 0.0) + 1.0 / (RRF_K + rank + 1)
+        excluded = {u for u in exclude_urls if u}
+        ordered = sorted(
+            (p for p in passages.values() if p.url not in excluded or not p.url),
+            key=lambda p: fused.get(p.id, 0.0) + (1.0 / RRF_K if p.film in named else 0.0),
             reverse=True,
         )
         # One named film: its review may fill every slot; otherwise keep posts diverse.
         per_post = k if len(named) == 1 else self._per_post
         kept: list[Passage] = []
         per: dict[str, int] = {}
-        for p in ranked:
+        for p in ordered:
             if per.get(p.doc_id, 0) < per_post:
-                kept.append(p)
+                kept.append(replace(p, score=p.score + FILM_BOOST) if p.film in named else p)
                 per[p.doc_id] = per.get(p.doc_id, 0) + 1
             if len(kept) == k:
                 break

@@ -66,6 +66,10 @@ class Settings(BaseSettings):
         return self.data_dir / "chroma"
 
     @property
+    def bm25_dir(self) -> Path:
+        return self.data_dir / "bm25" / self.collection
+
+    @property
     def records_db(self) -> Path:
         return self.data_dir / "records.sqlite"
 

@@ -12,6 +12,8 @@ import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+import numpy as np
+
 from companion.types import Passage
 
 if TYPE_CHECKING:
@@ -41,6 +43,8 @@ class Store(Protocol):
     def delete(self, ids: list[str]) -> None: ...
 
     def ids_for_post(self, doc_id: str) -> list[str]: ...
+
+    def passages(self, ids: list[str], vector: list[float]) -> list[Passage]: ...
 
 
 def model_dimension(model_path: Path) -> int:
@@ -141,6 +145,35 @@ class ChromaStore:
             strict=True,
         ):
             out.append(passage_from(cid, doc or "", dict(meta or {}), 1.0 - float(dist)))
+        return out
+
+    def all_chunks(self, page: int = 5000) -> tuple[list[str], list[str]]:
+        """Every chunk id and text, paged so a large store is not read in one response."""
+        ids: list[str] = []
+        docs: list[str] = []
+        offset = 0
+        while True:
+            got = self._collection.get(include=["documents"], limit=page, offset=offset)
+            ids.extend(got["ids"])
+            docs.extend(d or "" for d in (got["documents"] or []))
+            if len(got["ids"]) < page:
+                return ids, docs
+            offset += page
+
+    def passages(self, ids: list[str], vector: list[float]) -> list[Passage]:
+        """These chunks as passages, scored by cosine similarity to ``vector``."""
+        if not ids:
+            return []
+        got = self._collection.get(ids=ids, include=["documents", "metadatas", "embeddings"])
+        q = np.asarray(vector, dtype=np.float32)
+        qn = float(np.linalg.norm(q)) or 1.0
+        out = []
+        for cid, doc, meta, emb in zip(
+            got["ids"], got["documents"], got["metadatas"], got["embeddings"], strict=True
+        ):
+            e = np.asarray(emb, dtype=np.float32)
+            cos = float(e @ q) / ((float(np.linalg.norm(e)) or 1.0) * qn)
+            out.append(passage_from(cid, doc or "", dict(meta or {}), cos))
         return out
 
     def ids_for_post(self, doc_id: str) -> list[str]:

@@ -46,10 +46,40 @@ def terms(text: str) -> set[str]:
     }
 
 
-def entities(question: str) -> set[str]:
-    """Capitalised words after the first word: the names a fan asks about (stemmed)."""
+def names(question: str) -> list[tuple[str, ...]]:
+    """Runs of capitalised words after the first word — the names a fan asks about — as
+    stemmed phrases: "Is Star Wars good?" -> [("star", "war")]. Small words inside a run
+    ("Lord of the Rings") stay in it."""
     words = _WORD.findall(question)
-    return {stem(w) for w in words[1:] if w[:1].isupper() and w.lower() not in {"i"}}
+    out: list[tuple[str, ...]] = []
+    run: list[str] = []
+    for i, w in enumerate(words):
+        cap = i > 0 and w[:1].isupper() and w.lower() != "i"
+        joiner = bool(run) and w.lower() in {"of", "the", "de"}
+        if cap or joiner:
+            run.append(w)
+            continue
+        if run:
+            out.append(run)
+        run = []
+    if run:
+        out.append(run)
+    result = []
+    for r in out:
+        while r and r[-1].lower() in {"of", "the", "de"}:
+            r = r[:-1]
+        if r:
+            result.append(tuple(stem(w) for w in r))
+    return result
+
+
+def word_sequence(text: str) -> list[str]:
+    return [stem(w) for w in _WORD.findall(text)]
+
+
+def contains_phrase(seq: list[str], phrase: tuple[str, ...]) -> bool:
+    n = len(phrase)
+    return any(tuple(seq[i : i + n]) == phrase for i in range(len(seq) - n + 1))
 
 
 # Ways reviews say what a question asks: "who stars in" is answered by "X plays Y".

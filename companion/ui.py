@@ -27,10 +27,30 @@ DESCRIPTION = (
 )
 
 
+def turns(history: list[Any] | None) -> list[tuple[str, str]]:
+    """Gradio's message list ({"role", "content"} dicts) as (question, answer) pairs."""
+    pairs: list[tuple[str, str]] = []
+    pending: str | None = None
+    for msg in history or []:
+        role = msg.get("role") if isinstance(msg, dict) else None
+        content = msg.get("content") if isinstance(msg, dict) else None
+        if isinstance(content, list):  # Gradio 6 may hand content as a list of parts
+            content = " ".join(
+                str(c.get("text", "")) if isinstance(c, dict) else str(c) for c in content
+            )
+        text = content if isinstance(content, str) else ""
+        if role == "user":
+            pending = text
+        elif role == "assistant" and pending is not None:
+            pairs.append((pending, text))
+            pending = None
+    return pairs[-6:]
+
+
 def respond(chat: ChatService, message: str, history: list[Any] | None = None) -> Iterator[str]:
     """Stream a reply word by word, then the full reply with its sources; never raises."""
     try:
-        answer = chat.ask(message)
+        answer = chat.ask(message, turns(history))
     except (QuestionError, ChatUnavailable) as exc:
         yield str(exc)
         return

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 from filelock import FileLock, Timeout
 from langchain_core.documents import Document
 
+from companion import lexical
 from companion.settings import Settings
 from companion.types import Post
 from ingest.chunking import CHUNKER_VERSION, Chunker
@@ -222,6 +223,12 @@ def _ingest_locked(
             return report
         if moved:
             manifest.put(moved)
+        # Marks the lexical index stale until it is rebuilt below, so a killed run is
+        # repaired by the next one even when that one finds nothing else to do.
+        dirty = settings.bm25_dir.with_name(settings.bm25_dir.name + ".dirty")
+        if changed or gone:
+            dirty.parent.mkdir(parents=True, exist_ok=True)
+            dirty.touch()
 
         if changed:
             chunker = Chunker(
@@ -266,6 +273,10 @@ def _ingest_locked(
             manifest.remove([doc_id])
             report.chunks_deleted += len(ids)
             report.deleted += 1
+        if dirty.exists() or lexical.chunk_count(settings.bm25_dir) != store.count():
+            ids, texts = store.all_chunks()
+            lexical.build(ids, texts, settings.bm25_dir)
+            dirty.unlink(missing_ok=True)
         log.info(
             "ingest: %d added, %d updated, %d skipped, %d deleted, %d errors",
             report.added,

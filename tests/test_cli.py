@@ -28,6 +28,7 @@ def test_ingest_json_shape_and_idempotent_rerun(cli_env: dict[str, str]) -> None
         "skipped": first["added"],
         "deleted": 0,
         "errors": [],
+        "warnings": [],
     }
 
 

@@ -12,7 +12,15 @@ import math
 from dataclasses import dataclass
 
 from companion.embedding import Embedder
-from companion.text import all_words, entities, expand, has_person_name, sentences, terms
+from companion.text import (
+    contains_phrase,
+    expand,
+    has_person_name,
+    names,
+    sentences,
+    terms,
+    word_sequence,
+)
 from companion.types import Answer, Citation, Passage
 
 
@@ -60,11 +68,14 @@ class ExtractiveAnswerer:
         top = max(p.score for p in passages)
         if top < self._t.min_relevance:
             return True
-        found = set()
+        found: set[str] = set()
+        seqs = []
         for p in passages:
-            found |= all_words(f"{p.film} {p.title} {p.text}")
-        names = entities(question)
-        if names and not names <= found and top < self._t.strong_relevance + 0.15:
+            seq = word_sequence(f"{p.film} . {p.title} . {p.text}")
+            seqs.append(seq)
+            found |= set(seq)
+        missing = [n for n in names(question) if not any(contains_phrase(s, n) for s in seqs)]
+        if missing and top < self._t.strong_relevance + 0.15:
             return True
         wanted = terms(question)
         coverage = len(wanted & found) / len(wanted) if wanted else 1.0
