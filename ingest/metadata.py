@@ -21,8 +21,12 @@ _TITLE_PATTERNS = [
     ),
     # 'Her' review / "Her" (2013) anywhere near the start
     re.compile(rf"[{_Q}](?P<film>[^{_QE}]{{1,80}})[{_QE}]\s*(?:\((?P<year>\d{{4}})\))?"),
-    # Her (2013) review
-    re.compile(r"^(?P<film>[^()]{1,80}?)\s*\((?P<year>\d{4})\)"),
+    # Review: Moon (2009) / Her (2013) review
+    re.compile(
+        r"^(?:(?:movie |film )?(?:review|rewatch)\s*(?:of\b)?\s*[:\-–—]?\s*)?"
+        r"(?P<film>[^()]{1,80}?)\s*\((?P<year>\d{4})\)",
+        re.IGNORECASE,
+    ),
     # Review: Jaws / Movie review - Jaws
     re.compile(
         r"^(?:movie |film )?(?:review|rewatch)\s*[:\-–—]\s*(?P<film>.{1,80})$", re.IGNORECASE

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
@@ -26,6 +27,9 @@ def feed_posts(raw: bytes, name: str) -> Iterator[Post | LoadError]:
     if not parsed.entries:
         raise ValueError("the feed has no posts")
     for entry in parsed.entries:
+        with warnings.catch_warnings():  # feedparser warns when "updated" falls back
+            warnings.simplefilter("ignore", DeprecationWarning)
+            updated = entry.get("updated", "")
         html = entry.content[0].value if entry.get("content") else entry.get("summary", "")
         url = entry.get("link", "")
         try:
@@ -35,8 +39,8 @@ def feed_posts(raw: bytes, name: str) -> Iterator[Post | LoadError]:
                 source=name,
                 title=entry.get("title", ""),
                 url=url,
-                date=entry.get("published", "") or entry.get("updated", ""),
-                updated=entry.get("updated", ""),
+                date=entry.get("published", "") or updated,
+                updated=updated,
                 author=entry.get("author", ""),
                 labels=[t.get("term", "") for t in entry.get("tags", [])],
             )
