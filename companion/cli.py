@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -84,11 +85,10 @@ def ingest(
 
     settings = _settings()
     try:
-        components = build_components(settings)
         report = run_ingest(
             paths,
             settings,
-            components.store,
+            lambda: build_components(settings).store,
             prune=prune,
             dry_run=dry_run,
             show_progress=not as_json and sys.stderr.isatty(),
@@ -106,10 +106,10 @@ def ingest(
             f"skipped (unchanged): {report.skipped}, deleted: {report.deleted}, "
             f"errors: {len(report.errors)}"
         )
-        if not dry_run:
+        if report.store_chunks is not None:
             typer.echo(
                 f"Chunks embedded: {report.chunks_added}, removed: {report.chunks_deleted}; "
-                f"store: {components.store.count()} chunks in {settings.chroma_dir}"
+                f"store: {report.store_chunks} chunks in {settings.chroma_dir}"
             )
         for warning in report.warnings:
             typer.secho(f"  note: {warning}", fg=typer.colors.YELLOW, err=True)
@@ -178,6 +178,33 @@ def ask(
     typer.echo(answer.text)
     for c in answer.citations:
         typer.echo(f"  [{c.n}] {c.title} — {c.date} — {c.url or c.source}")
+
+
+@app.command(name="eval")
+def eval_(
+    questions: Annotated[
+        Path,
+        typer.Argument(
+            help='JSON lines {"q": str, "doc_ids": [str]}; empty doc_ids = unanswerable.'
+        ),
+    ],
+    k: Annotated[int, typer.Option("-k", min=1, max=50, help="Posts counted per question.")] = 5,
+    as_json: JsonOpt = False,
+) -> None:
+    """Measure retrieval (recall@k, MRR) and declining on a question file."""
+    from companion.evaluation import EvalInputError, evaluate, format_table, read_questions
+
+    settings = _settings()
+    try:
+        items = read_questions(questions)
+    except EvalInputError as exc:
+        _fail(str(exc))
+        return
+    result = evaluate(_chat(settings), items, k)
+    if as_json:
+        _emit(result)
+    else:
+        typer.echo(format_table(result))
 
 
 @app.command()

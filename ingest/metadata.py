@@ -32,10 +32,12 @@ _TITLE_PATTERNS = [
         r"^(?:movie |film )?(?:review|rewatch)\s*[:\-–—]\s*(?P<film>.{1,80})$", re.IGNORECASE
     ),
 ]
-_OPENING = re.compile(
-    rf"^\s*[{_Q}]\s*(?P<film>[^{_QE}\n]{{1,60}}?)\s*,?\s*[{_QE}]"
-    r"(?:[^.\n]{0,80}?\b(?P<year>(?:19|20)\d{2})\b)?"
+_SPAN = re.compile(
+    r"(?:[\"“]\s*(?P<q>[^\"“”\n]{1,80}?)\s*,?\s*[\"”]|(?<![\w*])\*(?P<i>[^*\n]{1,80})\*(?![\w*]))"
+    r"(?:\s*\(\s*(?P<y>(?:19|20)\d{2})\s*\))?"
 )
+# Quoted words that are rarely film titles: exclamations and scare quotes.
+_NOT_TITLES = {"yes", "no", "oh", "ok", "okay", "what", "why", "the end", "i", "you", "it"}
 
 
 def film_from_title(title: str) -> tuple[str, int | None]:
@@ -52,12 +54,27 @@ def film_from_title(title: str) -> tuple[str, int | None]:
 
 
 def film_from_text(text: str) -> tuple[str, int | None]:
-    """A review that opens with the film's name in quotes: '"Her," directed by ... in 2013'."""
-    m = _OPENING.search(text[:400])
-    if not m:
+    """The film a review keeps naming: the most repeated short quoted or italic span (first
+    seen wins a tie), with a year if one follows it in brackets."""
+    counts: dict[str, int] = {}
+    first: dict[str, int] = {}
+    originals: dict[str, str] = {}
+    years: dict[str, int] = {}
+    for m in _SPAN.finditer(text[:20000]):
+        span = (m.group("q") or m.group("i") or "").strip(" ,.;:")
+        words = span.split()
+        if not 1 <= len(words) <= 7 or span.lower() in _NOT_TITLES:
+            continue
+        key = span.lower()
+        counts[key] = counts.get(key, 0) + 1
+        first.setdefault(key, m.start())
+        originals.setdefault(key, span)
+        if m.group("y"):
+            years.setdefault(key, int(m.group("y")))
+    if not counts:
         return "", None
-    year = m.group("year")
-    return m.group("film").strip(" ,"), int(year) if year else None
+    best = max(counts, key=lambda k: (counts[k], -first[k]))
+    return originals[best], years.get(best)
 
 
 def as_text(value: Any) -> str:

@@ -13,7 +13,7 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -30,6 +30,8 @@ from ingest.manifest import Entry, Manifest
 from ingest.sources import LoadError, SourceError, SourceOptions, open_source
 
 if TYPE_CHECKING:
+    from langchain_core.indexing import RecordManager
+
     from companion.store import ChromaStore
 
 log = logging.getLogger(__name__)
@@ -52,6 +54,7 @@ class IngestReport:
     chunks_deleted: int = 0
     dry_run: bool = False
     warnings: list[str] = field(default_factory=list)
+    store_chunks: int | None = None
 
     def public(self) -> dict[str, object]:
         """The public ``companion ingest --json`` shape (counts of posts), plus warnings."""
@@ -96,7 +99,7 @@ def _progress(total: int, enabled: bool):  # type: ignore[no-untyped-def]
 def run_ingest(
     paths: Iterable[str],
     settings: Settings,
-    store: ChromaStore,
+    store: ChromaStore | Callable[[], ChromaStore],
     *,
     prune: bool = False,
     dry_run: bool = False,
@@ -113,7 +116,10 @@ def run_ingest(
             "wait for it to finish"
         ) from exc
     try:
-        return _ingest_locked(list(paths), settings, store, prune, dry_run, show_progress, base_url)
+        opener = store if callable(store) else (lambda: store)
+        return _ingest_locked(
+            list(paths), settings, opener, prune, dry_run, show_progress, base_url
+        )
     finally:
         lock.release()
 
@@ -173,25 +179,20 @@ def _resolved(target: str) -> str:
 def _ingest_locked(
     paths: list[str],
     settings: Settings,
-    store: ChromaStore,
+    open_store: Callable[[], ChromaStore],
     prune: bool,
     dry_run: bool,
     show_progress: bool,
     base_url: str,
 ) -> IngestReport:
-    from langchain_classic.indexes import SQLRecordManager
-    from langchain_core.indexing import index
-
     report = IngestReport(dry_run=dry_run)
     options = SourceOptions(
         max_bytes=settings.max_file_bytes, timeout=settings.fetch_timeout, base_url=base_url
     )
     posts, scope_of, scopes, failed = _load(paths, options, report, show_progress)
 
-    namespace = f"chroma/{store.name}"
+    namespace = f"chroma/{settings.collection}"
     manifest = Manifest(settings.records_db, namespace)
-    records = SQLRecordManager(namespace, db_url=f"sqlite:///{settings.records_db}")
-    records.create_schema()
     try:
         known = manifest.all()
         changed: list[tuple[Post, Entry, bool]] = []
@@ -229,42 +230,14 @@ def _ingest_locked(
         if changed or gone:
             dirty.parent.mkdir(parents=True, exist_ok=True)
             dirty.touch()
+        elif not dirty.exists() and lexical.chunk_count(settings.bm25_dir) is not None:
+            # Nothing to do: the store, the model and LangChain are never even loaded.
+            return report
 
+        store = open_store()
+        records = _record_manager(namespace, settings)
         if changed:
-            chunker = Chunker(
-                store_model_path(settings) / "tokenizer.json",
-                settings.chunk_tokens,
-                settings.chunk_overlap_tokens,
-            )
-            vectorstore = store.langchain()
-            bar = _progress(len(changed), show_progress)
-            try:
-                for start in range(0, len(changed), BATCH_POSTS):
-                    batch = changed[start : start + BATCH_POSTS]
-                    docs = [d for post, _, _ in batch for d in chunker.chunks(post)]
-                    result = index(
-                        docs,
-                        records,
-                        vectorstore,
-                        cleanup="scoped_full",
-                        source_id_key="doc_id",
-                        key_encoder=chunk_key,
-                        batch_size=64,
-                    )
-                    report.chunks_added += result["num_added"]
-                    report.chunks_deleted += result["num_deleted"]
-                    for post, _, _ in batch:
-                        report.chunks_deleted += _drop_orphans(store, records, post.doc_id)
-                    manifest.put([entry for _, entry, _ in batch])
-                    for _, _, existed in batch:
-                        if existed:
-                            report.updated += 1
-                        else:
-                            report.added += 1
-                    bar.update(len(batch))
-            finally:
-                bar.close()
-
+            _index_changed(changed, settings, store, records, report, show_progress)
         for doc_id in gone:
             keys = records.list_keys(group_ids=[doc_id])
             ids = sorted(set(keys) | set(store.ids_for_post(doc_id)))
@@ -273,10 +246,10 @@ def _ingest_locked(
             manifest.remove([doc_id])
             report.chunks_deleted += len(ids)
             report.deleted += 1
-        if dirty.exists() or lexical.chunk_count(settings.bm25_dir) != store.count():
-            ids, texts = store.all_chunks()
-            lexical.build(ids, texts, settings.bm25_dir)
-            dirty.unlink(missing_ok=True)
+        ids, texts = store.all_chunks()
+        lexical.build(ids, texts, settings.bm25_dir)
+        dirty.unlink(missing_ok=True)
+        report.store_chunks = len(ids)
         log.info(
             "ingest: %d added, %d updated, %d skipped, %d deleted, %d errors",
             report.added,
@@ -290,9 +263,65 @@ def _ingest_locked(
         manifest.close()
 
 
-def _drop_orphans(store: ChromaStore, records: object, doc_id: str) -> int:
+def _record_manager(namespace: str, settings: Settings) -> RecordManager:
+    from langchain_classic.indexes import SQLRecordManager
+
+    records = SQLRecordManager(namespace, db_url=f"sqlite:///{settings.records_db}")
+    records.create_schema()
+    return records
+
+
+def _index_changed(
+    changed: list[tuple[Post, Entry, bool]],
+    settings: Settings,
+    store: ChromaStore,
+    records: RecordManager,
+    report: IngestReport,
+    show_progress: bool,
+) -> None:
+    """Chunk and index changed posts in batches; the manifest follows each finished batch."""
+    from langchain_core.indexing import index
+
+    chunker = Chunker(
+        store_model_path(settings) / "tokenizer.json",
+        settings.chunk_tokens,
+        settings.chunk_overlap_tokens,
+    )
+    vectorstore = store.langchain()
+    manifest = Manifest(settings.records_db, f"chroma/{settings.collection}")
+    bar = _progress(len(changed), show_progress)
+    try:
+        for start in range(0, len(changed), BATCH_POSTS):
+            batch = changed[start : start + BATCH_POSTS]
+            docs = [d for post, _, _ in batch for d in chunker.chunks(post)]
+            result = index(
+                docs,
+                records,
+                vectorstore,
+                cleanup="scoped_full",
+                source_id_key="doc_id",
+                key_encoder=chunk_key,
+                batch_size=64,
+            )
+            report.chunks_added += result["num_added"]
+            report.chunks_deleted += result["num_deleted"]
+            for post, _, _ in batch:
+                report.chunks_deleted += _drop_orphans(store, records, post.doc_id)
+            manifest.put([entry for _, entry, _ in batch])
+            for _, _, existed in batch:
+                if existed:
+                    report.updated += 1
+                else:
+                    report.added += 1
+            bar.update(len(batch))
+    finally:
+        bar.close()
+        manifest.close()
+
+
+def _drop_orphans(store: ChromaStore, records: RecordManager, doc_id: str) -> int:
     """Chunks in Chroma that the record manager does not know: left by a killed ingest."""
-    known = set(records.list_keys(group_ids=[doc_id]))  # type: ignore[attr-defined]
+    known = set(records.list_keys(group_ids=[doc_id]))
     orphans = [cid for cid in store.ids_for_post(doc_id) if cid not in known]
     store.delete(orphans)
     return len(orphans)
