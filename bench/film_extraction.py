@@ -45,8 +45,10 @@ def main() -> None:
     print(f"{'method':<28} {'right':>6} {'of':>5} {'accuracy':>9}")
     print(f"{'from the post title':<28} {by_title:>6} {n:>5} {by_title / n:>9.1%}")
     print(f"{'from the body text only':<28} {by_text:>6} {n:>5} {by_text / n:>9.1%}")
-    print(f"  (a film was proposed from the body for {found_text} reviews; "
-          f"precision {by_text / max(found_text, 1):.1%})")
+    print(
+        f"  (a film was proposed from the body for {found_text} reviews; "
+        f"precision {by_text / max(found_text, 1):.1%})"
+    )
     print("examples of body misses:", misses)
 
 

@@ -18,7 +18,7 @@ from typing import Protocol
 from companion.embedding import Embedder
 from companion.lexical import LexicalIndex
 from companion.store import Store
-from companion.text import STOPWORDS
+from companion.text import film_pattern
 from companion.types import Passage
 
 FILM_BOOST = 0.10
@@ -35,13 +35,6 @@ class Retriever(Protocol):
         films: list[str] | None = None,
         exclude_urls: Iterable[str] = (),
     ) -> list[Passage]: ...
-
-
-def film_pattern(title: str) -> re.Pattern[str]:
-    """Whole-word title match; a title that is also a common word ("Her") must be capitalised."""
-    flags = 0 if title.lower() in STOPWORDS or len(title) <= 3 else re.IGNORECASE
-    words = r"\s+".join(re.escape(w) for w in title.split())
-    return re.compile(rf"(?<![\w'’]){words}(?![\w'’])", flags)
 
 
 class FilmIndex:

@@ -48,7 +48,7 @@ class Settings(BaseSettings):
         description="Below this best-passage cosine similarity the answerer declines.",
     )
     strong_relevance: float = Field(
-        default=0.55,
+        default=0.45,
         description="At or above this similarity a passage counts as relevant on its own.",
     )
     max_question_chars: int = Field(default=2000, ge=10)

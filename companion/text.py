@@ -46,31 +46,52 @@ def terms(text: str) -> set[str]:
     }
 
 
+_JOINERS = {"of", "the", "de"}
+_WORD_OR_MARK = re.compile(r"[A-Za-z0-9À-ÿ']+|[,;:.!?()\"“”—–-]")
+_SEQUEL = re.compile(r"^(?:\d{1,2}|I{2,3}|IV|V|VI{1,3})$")
+_YEAR = re.compile(r"^(?:19|20)\d{2}$")
+
+
 def names(question: str) -> list[tuple[str, ...]]:
-    """Runs of capitalised words after the first word — the names a fan asks about — as
-    stemmed phrases: "Is Star Wars good?" -> [("star", "war")]. Small words inside a run
-    ("Lord of the Rings") stay in it."""
-    words = _WORD.findall(question)
-    out: list[tuple[str, ...]] = []
+    """What a fan names, as stemmed phrases that a passage must contain to be about it:
+    runs of capitalised words after the first word ("Star Wars" -> ("star", "war"); small
+    words inside a run stay: "Lord of the Rings"), a sequel number stays with its run
+    ("Jaws 2" -> ("jaw", "2")), and a year stands alone ("2012")."""
+    words = _WORD_OR_MARK.findall(question)
+    runs: list[list[str]] = []
     run: list[str] = []
     for i, w in enumerate(words):
+        if not w[0].isalnum():  # punctuation ends a name: "Rocky, the rooster"
+            if run:
+                runs.append(run)
+            run = []
+            continue
+        if _YEAR.match(w):
+            if run:
+                runs.append(run)
+            runs.append([w])
+            run = []
+            continue
         cap = i > 0 and w[:1].isupper() and w.lower() != "i"
-        joiner = bool(run) and w.lower() in {"of", "the", "de"}
-        if cap or joiner:
+        if cap or (run and (w.lower() in _JOINERS or _SEQUEL.match(w))):
             run.append(w)
             continue
         if run:
-            out.append(run)
+            runs.append(run)
         run = []
     if run:
-        out.append(run)
-    result = []
-    for r in out:
-        while r and r[-1].lower() in {"of", "the", "de"}:
+        runs.append(run)
+    out = []
+    for r in runs:
+        while r and r[-1].lower() in _JOINERS:
             r = r[:-1]
         if r:
-            result.append(tuple(stem(w) for w in r))
-    return result
+            out.append(tuple(stem(w) for w in r))
+    return out
+
+
+def is_year(phrase: tuple[str, ...]) -> bool:
+    return len(phrase) == 1 and bool(_YEAR.match(phrase[0]))
 
 
 def word_sequence(text: str) -> list[str]:
@@ -121,3 +142,12 @@ def sentences(text: str) -> list[str]:
         if para:
             out.extend(s.strip() for s in _SENTENCE_END.split(para) if s.strip())
     return out
+
+
+def film_pattern(title: str) -> re.Pattern[str]:
+    """Whole-word title match; a title that is also a common word ("Her") must be capitalised,
+    and a title followed by a sequel marker does not match ("Jaws 2" is not "Jaws")."""
+    flags = 0 if title.lower() in STOPWORDS or len(title) <= 3 else re.IGNORECASE
+    words = r"\s+".join(re.escape(w) for w in title.split())
+    sequel = r"(?!\s+(?:\d{1,2}\b|I{2,3}\b|IV\b|Part\b|Returns\b|Reloaded\b|Revolutions\b))"
+    return re.compile(rf"(?<![\w'’]){words}(?![\w'’]){sequel}", flags)

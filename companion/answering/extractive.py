@@ -15,7 +15,9 @@ from companion.embedding import Embedder
 from companion.text import (
     contains_phrase,
     expand,
+    film_pattern,
     has_person_name,
+    is_year,
     names,
     sentences,
     terms,
@@ -27,7 +29,7 @@ from companion.types import Answer, Citation, Passage
 @dataclass(frozen=True)
 class Thresholds:
     min_relevance: float = 0.30
-    strong_relevance: float = 0.55
+    strong_relevance: float = 0.45
     min_coverage: float = 0.5
 
 
@@ -68,15 +70,20 @@ class ExtractiveAnswerer:
         top = max(p.score for p in passages)
         if top < self._t.min_relevance:
             return True
-        found: set[str] = set()
-        seqs = []
-        for p in passages:
-            seq = word_sequence(f"{p.film} . {p.title} . {p.text}")
-            seqs.append(seq)
-            found |= set(seq)
-        missing = [n for n in names(question) if not any(contains_phrase(s, n) for s in seqs)]
+        seqs = [word_sequence(f"{p.film} {p.year or ''} . {p.title} . {p.text}") for p in passages]
+        films = {p.film for p in passages if p.film}
+        asked = names(question)
+        missing = [n for n in asked if not any(contains_phrase(s, n) for s in seqs)]
+        film_words = [tuple(word_sequence(f)) for f in films]
+        # "Jaws 2", "The Mummy Returns", "the 2012 Avengers": another film than the one found.
+        if any(is_year(n) or any(contains_phrase(list(n), f) for f in film_words) for n in missing):
+            return True
+        # A reviewed film named outright is the strongest evidence there is.
+        if any(film_pattern(f).search(question) for f in films):
+            return False
         if missing and top < self._t.strong_relevance + 0.15:
             return True
+        found = set().union(*seqs)
         wanted = terms(question)
         coverage = len(wanted & found) / len(wanted) if wanted else 1.0
         return top < self._t.strong_relevance and coverage < self._t.min_coverage
