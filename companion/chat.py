@@ -9,6 +9,7 @@ import unicodedata
 from companion.answering import Answerer
 from companion.followup import resolve
 from companion.retrieval import Retriever
+from companion.store import Store
 from companion.types import Answer
 
 log = logging.getLogger(__name__)
@@ -44,19 +45,33 @@ def check_question(question: str, max_chars: int) -> str:
 
 class ChatService:
     def __init__(
-        self, retriever: Retriever, answerer: Answerer, *, top_k: int, max_chars: int
+        self,
+        retriever: Retriever,
+        answerer: Answerer,
+        *,
+        top_k: int,
+        max_chars: int,
+        store: Store | None = None,
     ) -> None:
         self.retriever = retriever
         self.answerer = answerer
+        self.store = store
         self._k = top_k
         self._max_chars = max_chars
 
-    def ask(self, question: str, history: list[tuple[str, str]] | None = None) -> Answer:
-        """Answer ``question``; ``history`` holds earlier (question, answer) turns, oldest first."""
+    def ask(
+        self,
+        question: str,
+        history: list[tuple[str, str]] | None = None,
+        page_url: str | None = None,
+    ) -> Answer:
+        """Answer ``question``; ``history`` holds earlier (question, answer) turns, oldest
+        first; ``page_url`` is the blog post the fan is reading, if any."""
         q = check_question(question, self._max_chars)
         started = time.perf_counter()
         try:
-            focus = resolve(q, history or [], self.retriever.films)
+            page_film = self.store.film_for_url(page_url) if page_url and self.store else ""
+            focus = resolve(q, history or [], self.retriever.films, page_film)
             passages = self.retriever.retrieve(
                 q, self._k, films=focus.films, exclude_urls=focus.exclude_urls
             )

@@ -216,7 +216,7 @@ def serve(
     overrides = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
     settings = Settings(**overrides)  # type: ignore[arg-type]
     from companion.store import StoreError
-    from companion.ui import launch
+    from companion.web.server import launch
 
     try:
         launch(settings)

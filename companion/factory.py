@@ -43,4 +43,6 @@ def build_chat(components: Components) -> ChatService:
     retriever = HybridRetriever(
         components.store, components.embedder, LexicalIndex(s.bm25_dir), per_post=3
     )
-    return ChatService(retriever, answerer, top_k=s.top_k, max_chars=s.max_question_chars)
+    return ChatService(
+        retriever, answerer, top_k=s.top_k, max_chars=s.max_question_chars, store=components.store
+    )

@@ -1,7 +1,8 @@
-"""Follow-up questions without an LLM: carry the film in focus from earlier turns.
+"""Follow-up and page-aware questions without an LLM: carry the film in focus.
 
 "Who directed it?" after a question about *Arrival* is retrieved as a question about
-*Arrival*; "and the other review?" leaves out the posts the last answer cited.
+*Arrival*; "and the other review?" leaves out the posts the last answer cited; on a blog post's
+page (the widget passes its URL) "what did you think of this film?" is about that post's film.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ _REFERS = re.compile(
     re.IGNORECASE,
 )
 _OTHER = re.compile(r"\b(other|second|another)\s+(review|take|critic|opinion|post)\b", re.I)
+_THIS = re.compile(r"\bthis\s+(film|movie|review|post|one|page|picture)\b", re.IGNORECASE)
 _LEAD = re.compile(r"Our review of (.+?) \(\d{4}\)")
 _HREF = re.compile(r'href="([^"]+)"')
 
@@ -27,12 +29,17 @@ class Focus:
     exclude_urls: list[str] = field(default_factory=list)
 
 
-def resolve(question: str, history: list[tuple[str, str]], films: FilmIndex) -> Focus:
-    """Which films a question is about when it does not say, from the latest turn that did."""
-    if not history or films.named_in(question):
+def resolve(
+    question: str, history: list[tuple[str, str]], films: FilmIndex, page_film: str = ""
+) -> Focus:
+    """Which films a question is about when it does not say: the page's film for "this film",
+    else the latest earlier turn that named one, else the page's film."""
+    if films.named_in(question):
         return Focus()
     if not (_REFERS.search(question) or len(question.split()) <= 5):
         return Focus()
+    if page_film and _THIS.search(question):
+        return Focus(films=[page_film])
     for user, assistant in reversed(history):
         named = films.named_in(user)
         if not named:
@@ -41,4 +48,4 @@ def resolve(question: str, history: list[tuple[str, str]], films: FilmIndex) -> 
         if named:
             exclude = _HREF.findall(assistant or "") if _OTHER.search(question) else []
             return Focus(films=named, exclude_urls=exclude)
-    return Focus()
+    return Focus(films=[page_film]) if page_film else Focus()

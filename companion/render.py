@@ -26,7 +26,16 @@ def safe_url(url: str) -> str | None:
     return None
 
 
-def answer_markdown(answer: Answer) -> str:
+def stream_pieces(text: str, words: int = 4) -> list[str]:
+    """The text in small consecutive pieces (a few words each) for streaming."""
+    parts = text.split(" ")
+    return [
+        " ".join(parts[i : i + words]) + (" " if i + words < len(parts) else "")
+        for i in range(0, len(parts), words)
+    ]
+
+
+def answer_markdown(answer: Answer, link_target: str = "_blank") -> str:
     """The reply text with the post-derived parts escaped, then a numbered source list."""
     text = escape_md(answer.text)
     if not answer.citations:
@@ -36,7 +45,7 @@ def answer_markdown(answer: Answer) -> str:
         title = escape_md(c.title or c.doc_id)
         url = safe_url(c.url)
         link = (
-            f'<a href="{url}" target="_blank" rel="noopener noreferrer">{title}</a>'
+            f'<a href="{url}" target="{link_target}" rel="noopener noreferrer">{title}</a>'
             if url
             else title
         )

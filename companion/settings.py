@@ -60,6 +60,22 @@ class Settings(BaseSettings):
     port: int = Field(default=7860)
     concurrency_limit: int = Field(default=2, ge=1, description="Answers computed at once.")
     max_queue: int = Field(default=32, ge=1, description="Waiting requests before 'busy'.")
+    allowed_origins: str = Field(
+        default="",
+        description="Comma-separated sites (https://blog.example) that may embed the chat and "
+        "call the API. Empty: this server's own origin only.",
+    )
+    trusted_proxies: str = Field(
+        default="",
+        description="Comma-separated proxy addresses/networks whose X-Forwarded-For is believed.",
+    )
+    rate_limit_per_minute: int = Field(default=20, ge=1, description="Questions per client IP.")
+    request_timeout: float = Field(default=30.0, gt=0, description="Seconds per answer.")
+    max_body_bytes: int = Field(default=65_536, ge=1024, description="Largest API request body.")
+
+    @property
+    def origins(self) -> list[str]:
+        return [o.strip().rstrip("/") for o in self.allowed_origins.split(",") if o.strip()]
 
     @property
     def chroma_dir(self) -> Path:

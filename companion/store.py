@@ -38,6 +38,8 @@ class Store(Protocol):
 
     def film_titles(self) -> list[str]: ...
 
+    def film_for_url(self, url: str) -> str: ...
+
     def count(self) -> int: ...
 
     def delete(self, ids: list[str]) -> None: ...
@@ -176,6 +178,16 @@ class ChromaStore:
             out.append(passage_from(cid, doc or "", dict(meta or {}), cos))
         return out
 
+    def film_for_url(self, url: str) -> str:
+        """The film of the post at ``url`` ("" if none): ignores query, fragment and a
+        trailing slash, and http vs https, since blogs link the same post all those ways."""
+        for candidate in url_variants(url):
+            got = self._collection.get(where={"url": candidate}, limit=1, include=["metadatas"])
+            metas = got["metadatas"] or []
+            if metas and metas[0].get("film"):
+                return str(metas[0]["film"])
+        return ""
+
     def ids_for_post(self, doc_id: str) -> list[str]:
         return list(self._collection.get(where={"doc_id": doc_id}, include=[])["ids"])
 
@@ -229,3 +241,17 @@ def passage_from(cid: str, document: str, meta: dict[str, Any], score: float) ->
         year=int(year) if isinstance(year, int) and year > 0 else None,
         section=str(meta.get("section", "")),
     )
+
+
+def url_variants(url: str) -> list[str]:
+    from urllib.parse import urlsplit, urlunsplit
+
+    url = url.strip()
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return []
+    bare = urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
+    out = [url, bare, bare.rstrip("/"), bare.rstrip("/") + "/"]
+    other = "http" if parts.scheme == "https" else "https"
+    out += [other + v[len(parts.scheme) :] for v in out]
+    return list(dict.fromkeys(out))

@@ -1,0 +1,134 @@
+"""The HTTP API beside the chat: ``POST /api/ask`` (JSON or server-sent events) and
+``GET /api/health``. Shapes match ``companion ask --json``; they are a public contract."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, StreamingResponse
+from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
+
+from companion.chat import ChatService, ChatUnavailable, QuestionError
+from companion.render import stream_pieces
+from companion.settings import Settings
+from companion.web.guard import RateLimiter
+
+log = logging.getLogger(__name__)
+
+
+class AskRequest(BaseModel):
+    question: str = Field(description="The fan's question.")
+    history: list[list[str]] = Field(
+        default_factory=list,
+        description="Earlier turns, oldest first, each [question, answer].",
+        max_length=50,
+    )
+    page_url: str | None = Field(default=None, description="The blog post the fan is reading.")
+    stream: bool = Field(default=False, description="Answer as server-sent events.")
+
+
+class CitationOut(BaseModel):
+    n: int
+    doc_id: str
+    source: str
+    title: str
+    url: str
+    quote: str
+    date: str = ""
+
+
+class AskResponse(BaseModel):
+    answer: str
+    declined: bool
+    citations: list[CitationOut]
+
+
+class Health(BaseModel):
+    status: str
+    store: bool
+    model_loaded: bool
+    posts: int | None = None
+    chunks: int | None = None
+    error: str | None = None
+
+
+def error(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse({"error": message}, status_code=status, headers=headers)
+
+
+def build_api(
+    chat_for: Callable[[], ChatService],
+    health: Callable[[], Health],
+    settings: Settings,
+    limiter: RateLimiter,
+    client_of: Callable[[Request], str],
+) -> APIRouter:
+    """``chat_for`` returns the chat service, raising ``ChatUnavailable`` when the store is not
+    usable, so the server starts and reports its state even with a broken store."""
+    router = APIRouter(prefix="/api")
+
+    @router.post(
+        "/ask",
+        response_model=AskResponse,
+        responses={
+            400: {"description": "Empty, overlong or malformed question"},
+            413: {"description": "Request body too large"},
+            429: {"description": "Too many questions from this client"},
+            503: {"description": "The archive is unavailable"},
+        },
+    )
+    async def ask(body: AskRequest, request: Request) -> Any:
+        """Answer a question from the blog's reviews, with citations."""
+        wait = limiter.check(client_of(request))
+        if wait:
+            seconds = max(1, round(wait))
+            return error(
+                429,
+                f"You're asking faster than I can read — please wait {seconds} s and try again.",
+                {"Retry-After": str(seconds)},
+            )
+        history = [(t[0], t[1]) for t in body.history if len(t) == 2]
+        try:
+            service = chat_for()
+            answer = await asyncio.wait_for(
+                run_in_threadpool(service.ask, body.question, history, body.page_url),
+                timeout=settings.request_timeout,
+            )
+        except QuestionError as exc:
+            return error(400, str(exc))
+        except ChatUnavailable as exc:
+            return error(503, str(exc))
+        except TimeoutError:
+            return error(503, "That took too long to answer. Please try again.")
+        payload = answer.public()
+        for c in payload["citations"]:
+            c.pop("passage", None)
+        wants_stream = body.stream or "text/event-stream" in request.headers.get("accept", "")
+        if not wants_stream:
+            return payload
+        return StreamingResponse(
+            _events(answer.text, payload),
+            media_type="text/event-stream",
+            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+        )
+
+    @router.get("/health", response_model=Health, responses={503: {"model": Health}})
+    async def get_health() -> Any:
+        """Whether the store is reachable and the model loaded, with post and chunk counts."""
+        state = await run_in_threadpool(health)
+        return JSONResponse(state.model_dump(), status_code=200 if state.status == "ok" else 503)
+
+    return router
+
+
+async def _events(text: str, payload: dict[str, Any]) -> AsyncIterator[str]:
+    for piece in stream_pieces(text):
+        yield f"event: delta\ndata: {json.dumps({'text': piece})}\n\n"
+        await asyncio.sleep(0)
+    yield f"event: answer\ndata: {json.dumps(payload, ensure_ascii=False)}\n\n"

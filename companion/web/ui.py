@@ -1,0 +1,167 @@
+"""The Gradio chat, full page at ``/`` and compact at ``/embed`` (the widget's iframe).
+
+It receives a ready chat service; gradio is imported only here. Fans' questions and post text
+are untrusted: both are escaped before they reach the Markdown renderer.
+"""
+
+# No `from __future__ import annotations` here: Gradio reads `gr.Request` from the handler's
+# annotations at run time to know that it must pass the request in.
+
+import logging
+import os
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
+
+from companion.chat import ChatService, ChatUnavailable, QuestionError
+from companion.render import answer_markdown, escape_md, stream_pieces
+from companion.settings import Settings
+from companion.web.guard import RateLimiter
+
+if TYPE_CHECKING:
+    import gradio as gr
+
+log = logging.getLogger(__name__)
+
+TITLE = "Ask the Astromech"
+EXAMPLES = [
+    "What did the blog think of Her?",
+    "Who voices Samantha in Her?",
+    "Any films like Blade Runner reviewed here?",
+]
+DESCRIPTION = (
+    "Ask about the films this blog has reviewed. Answers quote the blog's own reviews, with "
+    "numbered sources that link to the posts."
+)
+GREETING = "Hi! Ask me about any film this blog has reviewed."
+READ_PAGE = (
+    "() => { const q = new URLSearchParams(window.location.search);"
+    " return [q.get('page_url') || '', q.get('greeting') || '']; }"
+)
+
+
+def greeting_messages(custom: str) -> list[dict[str, str]]:
+    """The widget's greeting; it arrives in the iframe's URL, so anyone can set it: escaped."""
+    text = " ".join((custom or "").split())[:200] or GREETING
+    return [{"role": "assistant", "content": escape_md(text)}]
+
+
+def turns(history: list[Any] | None) -> list[tuple[str, str]]:
+    """Gradio's message list ({"role", "content"} dicts) as (question, answer) pairs."""
+    pairs: list[tuple[str, str]] = []
+    pending: str | None = None
+    for msg in history or []:
+        role = msg.get("role") if isinstance(msg, dict) else None
+        content = msg.get("content") if isinstance(msg, dict) else None
+        if isinstance(content, list):  # Gradio 6 may hand content as a list of parts
+            content = " ".join(
+                str(c.get("text", "")) if isinstance(c, dict) else str(c) for c in content
+            )
+        text = content if isinstance(content, str) else ""
+        if role == "user":
+            pending = text
+        elif role == "assistant" and pending is not None:
+            pairs.append((pending, text))
+            pending = None
+    return pairs[-6:]
+
+
+def respond(
+    chat: ChatService,
+    message: str,
+    history: list[tuple[str, str]] | None = None,
+    page_url: str | None = None,
+    link_target: str = "_blank",
+) -> Iterator[str]:
+    """Stream a reply a few words at a time, then the full reply with its sources; never
+    raises: a fan must never see a traceback."""
+    try:
+        answer = chat.ask(message, history, page_url or None)
+    except (QuestionError, ChatUnavailable) as exc:
+        yield str(exc)
+        return
+    except Exception:
+        log.exception("unexpected error while answering")
+        yield "Sorry — something went wrong while answering. Please try again."
+        return
+    shown = ""
+    for piece in stream_pieces(escape_md(answer.text)):
+        shown += piece
+        yield shown
+    yield answer_markdown(answer, link_target)
+
+
+def build_ui(
+    chat_for: Callable[[], ChatService],
+    settings: Settings,
+    limiter: RateLimiter,
+    client_of: Callable[[Any], str],
+    *,
+    compact: bool = False,
+) -> "gr.Blocks":
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    import gradio as gr
+
+    target = "_top" if compact else "_blank"
+
+    def submit(
+        message: str, history: list[Any], page_url: str, request: gr.Request
+    ) -> Iterator[tuple[list[Any], str]]:
+        past = turns(history)
+        history = [
+            *(history or []),
+            {"role": "user", "content": escape_md(message or "")},
+            {"role": "assistant", "content": "…"},
+        ]
+        yield history, ""
+        wait = limiter.check(client_of(request))
+        if wait:
+            history[-1]["content"] = (
+                f"You're asking faster than I can read — please wait {max(1, round(wait))} s."
+            )
+            yield history, ""
+            return
+        try:
+            chat = chat_for()
+        except ChatUnavailable as exc:
+            history[-1]["content"] = str(exc)
+            yield history, ""
+            return
+        for text in respond(chat, message, past, page_url, target):
+            history[-1]["content"] = text
+            yield history, ""
+
+    with gr.Blocks(title=TITLE, analytics_enabled=False, fill_height=True) as demo:
+        if not compact:
+            gr.Markdown(f"# {TITLE}\n{DESCRIPTION}")
+        chatbot = gr.Chatbot(
+            value=[{"role": "assistant", "content": GREETING}] if compact else [],
+            height="calc(100vh - 100px)" if compact else 520,
+            sanitize_html=True,
+            render_markdown=True,
+            show_label=False,
+            buttons=["copy"],
+            elem_id="companion-chat",
+        )
+        page = gr.Textbox(visible=False)
+        greeting = gr.Textbox(visible=False)
+        box = gr.Textbox(
+            placeholder="Ask about a film the blog reviewed…",
+            max_length=settings.max_question_chars,
+            show_label=False,
+            submit_btn=True,
+            elem_id="companion-question",
+        )
+        if not compact:
+            gr.Examples(EXAMPLES, inputs=box)
+        box.submit(
+            submit,
+            [box, chatbot, page],
+            [chatbot, box],
+            api_name="chat",
+            concurrency_limit=settings.concurrency_limit,
+        )
+        loaded = demo.load(None, None, [page, greeting], js=READ_PAGE)
+        if compact:
+            loaded.then(greeting_messages, [greeting], [chatbot], api_visibility="private")
+    demo.queue(max_size=settings.max_queue, default_concurrency_limit=settings.concurrency_limit)
+    return demo

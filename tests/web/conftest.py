@@ -1,0 +1,102 @@
+"""A real server process (python app.py) on a free port, and static "blog" sites beside it."""
+
+from __future__ import annotations
+
+import http.server
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import ROOT
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Site:
+    url: str
+    root: Path
+
+
+def static_site(root: Path) -> Iterator[Site]:
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), partial(Quiet, directory=str(root)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield Site(f"http://127.0.0.1:{server.server_address[1]}", root)
+    server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def blog(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    """The blog that is allowed to embed the chat."""
+    yield from static_site(tmp_path_factory.mktemp("blog"))
+
+
+@pytest.fixture(scope="session")
+def stranger(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    """Another site, not on the allowlist."""
+    yield from static_site(tmp_path_factory.mktemp("stranger"))
+
+
+def start_server(env: dict[str, str]) -> tuple[subprocess.Popen[str], str]:
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "app.py"],
+        cwd=ROOT,
+        env={**env, "COMPANION_PORT": str(port), "GRADIO_ANALYTICS_ENABLED": "False"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            out = proc.stdout.read() if proc.stdout else ""
+            raise RuntimeError(f"server exited: {out}")
+        try:
+            if httpx.get(f"{url}/api/health", timeout=2).status_code in (200, 503):
+                return proc, url
+        except httpx.HTTPError:
+            time.sleep(0.3)
+    proc.kill()
+    raise RuntimeError("server did not start within 120 s")
+
+
+def stop(proc: subprocess.Popen[str]) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+@pytest.fixture(scope="session")
+def server(cli_env: dict[str, str], blog: Site) -> Iterator[str]:
+    """Serves the sample archive. Requests from 127.0.0.1 are treated as coming through a
+    trusted proxy, so tests can act as different clients with X-Forwarded-For."""
+    env = {
+        **cli_env,
+        "COMPANION_ALLOWED_ORIGINS": blog.url,
+        "COMPANION_TRUSTED_PROXIES": "127.0.0.1/32",
+        "COMPANION_RATE_LIMIT_PER_MINUTE": "12",
+    }
+    proc, url = start_server(env)
+    yield url
+    stop(proc)

@@ -1,0 +1,221 @@
+"""The HTTP API and the web surface over real HTTP: contract, streaming, limits, CORS, probes."""
+
+from __future__ import annotations
+
+import itertools
+import json
+
+import httpx
+import pytest
+
+HER_URL = "https://astromech-sample.blogspot.com/2023/07/review-of-her-2013.html"
+ARRIVAL_URL = "https://astromech-sample.blogspot.com/2022/11/review-of-arrival-2016.html"
+_clients = itertools.count(1)
+
+
+def fan() -> dict[str, str]:
+    """Headers of a fresh client address (the test server trusts 127.0.0.1 as a proxy)."""
+    return {"X-Forwarded-For": f"203.0.113.{next(_clients)}"}
+
+
+def test_ask_json_contract(server: str) -> None:
+    r = httpx.post(
+        f"{server}/api/ask",
+        json={"question": "Who voices Samantha in Her?"},
+        headers=fan(),
+        timeout=30,
+    )
+    assert r.status_code == 200
+    data = r.json()
+    assert set(data) == {"answer", "declined", "citations"}
+    assert "Scarlett Johansson" in data["answer"] and data["declined"] is False
+    cite = data["citations"][0]
+    assert {"n", "doc_id", "source", "title", "url", "quote"} <= set(cite)
+    assert cite["url"] == HER_URL and cite["n"] == 1
+
+
+def test_page_aware_question(server: str) -> None:
+    body = {"question": "Who is in it?", "history": [], "page_url": ARRIVAL_URL + "?m=1"}
+    data = httpx.post(f"{server}/api/ask", json=body, headers=fan(), timeout=30).json()
+    assert not data["declined"]
+    assert {c["doc_id"] for c in data["citations"]} == {"arrival-2016"}
+    body = {"question": "What did you think of this film?", "page_url": HER_URL}
+    data = httpx.post(f"{server}/api/ask", json=body, headers=fan(), timeout=30).json()
+    assert {c["doc_id"] for c in data["citations"]} == {"her-2013"}
+
+
+def test_history_follow_up(server: str) -> None:
+    first = httpx.post(
+        f"{server}/api/ask", json={"question": "Who directed Gattaca?"}, headers=fan(), timeout=30
+    ).json()
+    body = {"question": "Who stars in it?", "history": [["Who directed Gattaca?", first["answer"]]]}
+    data = httpx.post(f"{server}/api/ask", json=body, headers=fan(), timeout=30).json()
+    assert {c["doc_id"] for c in data["citations"]} == {"gattaca-1997"}
+
+
+def test_server_sent_events(server: str) -> None:
+    body = {"question": "Who voices Samantha in Her?", "stream": True}
+    with httpx.stream("POST", f"{server}/api/ask", json=body, headers=fan(), timeout=30) as r:
+        assert r.status_code == 200
+        assert r.headers["content-type"].startswith("text/event-stream")
+        events = [block for block in r.read().decode().split("\n\n") if block.strip()]
+    deltas = [
+        json.loads(e.split("data: ", 1)[1])["text"] for e in events if e.startswith("event: delta")
+    ]
+    final = json.loads(events[-1].split("data: ", 1)[1])
+    assert events[-1].startswith("event: answer")
+    assert len(deltas) > 3 and "".join(deltas) == final["answer"]
+    assert final["citations"][0]["url"] == HER_URL
+
+
+def test_rate_limit_is_per_client(server: str) -> None:
+    me, other = fan(), fan()
+    codes = [
+        httpx.post(
+            f"{server}/api/ask", json={"question": "   "}, headers=me, timeout=30
+        ).status_code
+        for _ in range(13)
+    ]
+    assert codes[:12] == [400] * 12  # counted, even when the question is empty
+    assert codes[12] == 429
+    r = httpx.post(f"{server}/api/ask", json={"question": "hi"}, headers=me, timeout=30)
+    assert r.status_code == 429 and int(r.headers["Retry-After"]) >= 1
+    assert "wait" in r.json()["error"]
+    ok = httpx.post(
+        f"{server}/api/ask", json={"question": "Who directed Her?"}, headers=other, timeout=30
+    )
+    assert ok.status_code == 200, "another client is unaffected"
+
+
+@pytest.mark.parametrize(
+    ("content", "status", "message"),
+    [
+        (b'{"question": "' + b"x" * 70_000 + b'"}', 413, "too large"),
+        (b"{not json", 400, "Malformed request"),
+        (b'{"question": "\xff\xfe bad utf-8"}', 400, "Malformed request"),
+        (b'{"history": []}', 400, "question"),
+        (b'{"question": 42}', 400, "Malformed request"),
+        (b'{"question": "' + b"why " * 600 + b'"}', 400, "under 2,000 characters"),
+        (b'{"question": "\\u0000\\u0001"}', 400, "Ask me something"),
+    ],
+)
+def test_bad_bodies_get_clear_4xx(server: str, content: bytes, status: int, message: str) -> None:
+    r = httpx.post(
+        f"{server}/api/ask",
+        content=content,
+        headers={**fan(), "Content-Type": "application/json"},
+        timeout=30,
+    )
+    assert r.status_code == status
+    assert message in r.json()["error"]
+    assert "Traceback" not in r.text
+
+
+def test_cors_allows_the_blog_and_refuses_others(server: str, blog, stranger) -> None:
+    pre = httpx.options(
+        f"{server}/api/ask",
+        headers={
+            "Origin": blog.url,
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "content-type",
+        },
+    )
+    assert pre.status_code == 200 and pre.headers["access-control-allow-origin"] == blog.url
+    ok = httpx.post(
+        f"{server}/api/ask",
+        json={"question": "Who directed Her?"},
+        headers={**fan(), "Origin": blog.url},
+        timeout=30,
+    )
+    assert ok.status_code == 200 and ok.headers["access-control-allow-origin"] == blog.url
+    bad = httpx.post(
+        f"{server}/api/ask",
+        json={"question": "Who directed Her?"},
+        headers={**fan(), "Origin": stranger.url},
+        timeout=30,
+    )
+    assert bad.status_code == 403 and "access-control-allow-origin" not in bad.headers
+    pre_bad = httpx.options(
+        f"{server}/api/ask",
+        headers={"Origin": stranger.url, "Access-Control-Request-Method": "POST"},
+    )
+    assert "access-control-allow-origin" not in pre_bad.headers
+
+
+def test_frame_ancestors(server: str, blog) -> None:
+    embed = httpx.get(f"{server}/embed/", timeout=30)
+    assert embed.status_code == 200
+    assert embed.headers["content-security-policy"] == f"frame-ancestors 'self' {blog.url}"
+    assert (
+        httpx.get(server, timeout=30).headers["content-security-policy"] == "frame-ancestors 'self'"
+    )
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/gradio_api/file=/etc/passwd",
+        "/file=/etc/passwd",
+        "/gradio_api/file=../../../../etc/passwd",
+        "/gradio_api/file=%2Fetc%2Fpasswd",
+        "/GRADIO_API/FILE=/etc/passwd",
+        "/embed/gradio_api/file=/etc/passwd",
+        "/gradio_api/file=/proc/self/environ",
+        "/static/../../../../etc/passwd",
+        "/..%2f..%2f..%2fetc/passwd",
+    ],
+)
+def test_file_path_probes_are_refused(server: str, path: str) -> None:
+    r = httpx.get(server + path, timeout=30)
+    assert r.status_code in (400, 403, 404, 405)
+    assert "root:" not in r.text and "PATH=" not in r.text
+
+
+def test_health_and_openapi(server: str) -> None:
+    health = httpx.get(f"{server}/api/health", timeout=30)
+    assert health.status_code == 200
+    data = health.json()
+    assert data["status"] == "ok" and data["store"] and data["model_loaded"]
+    assert data["posts"] >= 15 and data["chunks"] > data["posts"]
+    schema = httpx.get(f"{server}/api/openapi.json", timeout=30).json()
+    assert "/api/ask" in schema["paths"] and "/api/health" in schema["paths"]
+
+
+def test_widget_script_is_served(server: str) -> None:
+    r = httpx.get(f"{server}/widget.js", timeout=30)
+    assert r.status_code == 200 and r.headers["content-type"].startswith("application/javascript")
+    assert "companion-launcher" in r.text
+
+
+def text_of(content: object) -> str:
+    """Gradio 6 returns message content as a string or a list of {"type", "text"} parts."""
+    if isinstance(content, str):
+        return content
+    return "".join(p.get("text", "") for p in content if isinstance(p, dict))  # type: ignore[union-attr]
+
+
+def test_gradio_chat_over_http(server: str) -> None:
+    from gradio_client import Client
+
+    client = Client(server, verbose=False, headers=fan())
+    history, box = client.predict("Who voices Samantha in Her?", [], "", api_name="/chat")
+    reply = text_of(history[-1]["content"])
+    assert box == ""
+    assert "Scarlett Johansson" in reply
+    assert f'href="{HER_URL}"' in reply and "<details>" in reply
+    history, _ = client.predict("   ", [], "", api_name="/chat")
+    assert "Ask me something" in text_of(history[-1]["content"])
+
+
+def test_binds_to_loopback_only(server: str) -> None:
+    import socket
+    from pathlib import Path
+
+    port = int(server.rsplit(":", 1)[1])
+    found = set()
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        local, state = line.split()[1], line.split()[3]
+        addr, hex_port = local.split(":")
+        if state == "0A" and int(hex_port, 16) == port:
+            found.add(socket.inet_ntoa(bytes.fromhex(addr)[::-1]))
+    assert found == {"127.0.0.1"}

@@ -1,0 +1,121 @@
+"""The widget in a real browser: Debian's Chromium driven by Playwright (never downloaded)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT
+
+CHROMIUM = os.environ.get("COMPANION_TEST_CHROMIUM", "/usr/bin/chromium")
+ARTIFACTS = ROOT / "test-artifacts"
+HER_URL = "https://astromech-sample.blogspot.com/2023/07/review-of-her-2013.html"
+ARRIVAL_URL = "https://astromech-sample.blogspot.com/2022/11/review-of-arrival-2016.html"
+
+BLOG_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Review of 'Arrival' (2016) - The Astromech</title>
+<link rel="canonical" href="https://astromech-sample.blogspot.com/2022/11/review-of-arrival-2016.html">
+<style>
+ body {{ font-family: Georgia, serif; margin: 0; background: #f4f1ea; color: #222; }}
+ header {{ background: #1d2b3a; color: #fff; padding: 18px 32px; font: 700 26px system-ui, sans-serif; }}
+ main {{ max-width: 720px; margin: 32px auto; background: #fff; padding: 32px 40px; line-height: 1.6; }}
+ h1 {{ font-size: 30px; margin-top: 0; }} .date {{ color: #777; font-style: italic; }}
+ footer {{ text-align: center; color: #888; padding: 24px; font-size: 13px; }}
+</style></head>
+<body><header>The Astromech</header>
+<main><h1>Review of 'Arrival' (2016): A Grammar for Grief</h1><p class="date">11 November 2022</p>
+<p>Denis Villeneuve's Arrival is a first-contact film without a single battle. Amy Adams plays
+Louise Banks, a linguist asked to talk to the visitors.</p>
+<p>What follows is less a story about aliens than a story about language, memory and loss.</p>
+</main><footer>Powered by Blogger</footer>
+<script src="{server}/widget.js" data-title="Ask the Astromech" data-accent="#c2410c"
+ data-greeting="Hi! Ask me about any film we've reviewed." async></script>
+</body></html>
+"""
+
+STRANGER_PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>Not the blog</title></head>
+<body><iframe id="stolen" src="{server}/embed/" width="400" height="400"></iframe>
+<script>
+window.apiResult = "pending";
+fetch("{server}/api/ask", {{method: "POST", headers: {{"Content-Type": "application/json"}},
+  body: JSON.stringify({{question: "Who voices Samantha in Her?"}})}})
+  .then(r => r.text().then(t => window.apiResult = "read:" + r.status + ":" + t))
+  .catch(e => window.apiResult = "blocked:" + e);
+</script></body></html>
+"""
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium (.ci/run does)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
+        yield b
+        b.close()
+
+
+def test_widget_answers_with_a_citation_link_on_a_blog_page(browser, server: str, blog) -> None:
+    (blog.root / "arrival.html").write_text(BLOG_PAGE.format(server=server))
+    page = browser.new_page(viewport={"width": 1200, "height": 820})
+    page.goto(f"{blog.url}/arrival.html")
+    launcher = page.locator("#companion-launcher")
+    launcher.wait_for(timeout=15_000)
+    assert "Ask the Astromech" in launcher.inner_text()
+    launcher.click()
+    frame = page.frame_locator("#companion-panel iframe")
+    frame.get_by_text("Ask me about any film we've reviewed").wait_for(timeout=60_000)
+    box = frame.locator("#companion-question textarea")
+    box.fill("Who voices Samantha in Her?")
+    box.press("Enter")
+    link = frame.locator(f'#companion-chat a[href="{HER_URL}"]')
+    link.wait_for(timeout=60_000)
+    assert link.get_attribute("target") == "_top", "citations open the post in the blog's window"
+    assert "Scarlett Johansson" in frame.locator("#companion-chat").inner_text()
+
+    # The widget passes the post the fan is reading: "this film" is Arrival.
+    box.fill("Who plays the linguist in this film?")
+    box.press("Enter")
+    frame.locator(f'#companion-chat a[href="{ARRIVAL_URL}"]').wait_for(timeout=60_000)
+    assert "Amy Adams" in frame.locator("#companion-chat").inner_text()
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    shot = ARTIFACTS / "widget-on-blog-page.png"
+    page.screenshot(path=str(shot))
+    assert shot.stat().st_size > 10_000
+    docs_shot = ROOT / "docs" / "widget.png"
+    if os.environ.get("UPDATE_DOCS_SCREENSHOT"):  # refresh the README's picture on purpose
+        shutil.copy(shot, docs_shot)
+    page.close()
+
+
+def test_a_site_not_on_the_allowlist_can_neither_call_nor_frame(
+    browser, server: str, stranger
+) -> None:
+    (stranger.root / "steal.html").write_text(STRANGER_PAGE.format(server=server))
+    page = browser.new_page()
+    page.goto(f"{stranger.url}/steal.html")
+    page.wait_for_function("window.apiResult !== 'pending'", timeout=30_000)
+    result = page.evaluate("window.apiResult")
+    assert result.startswith("blocked:"), result
+    page.wait_for_timeout(2000)
+    framed = page.frame_locator("#stolen").locator("#companion-chat")
+    assert framed.count() == 0, "frame-ancestors must stop the chat from loading in the frame"
+    page.close()
