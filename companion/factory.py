@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from companion import lexical
 from companion.answering.extractive import ExtractiveAnswerer, Thresholds
 from companion.chat import ChatService
 from companion.embedding import SentenceTransformerEmbedder
@@ -24,7 +25,7 @@ def build_components(settings: Settings, *, create: bool = True) -> Components:
     """Embedder and store; ``create=False`` refuses to serve from a store never ingested."""
     embedder = SentenceTransformerEmbedder(settings.model_name, settings.model_path)
     store = ChromaStore(
-        open_client(settings.chroma_dir),
+        open_client(settings.chroma_dir, settings.chroma_url),
         settings.collection,
         embedder,
         model_dimension(embedder.path),
@@ -33,8 +34,18 @@ def build_components(settings: Settings, *, create: bool = True) -> Components:
     return Components(settings, embedder, store)
 
 
+def ensure_lexical(components: Components) -> None:
+    """(Re)build the BM25 index when it is missing or behind the store: the first start of a
+    server against a shared Chroma server, or a store changed by another host's ingest."""
+    s, store = components.settings, components.store
+    if lexical.chunk_count(s.bm25_dir) != store.count():
+        ids, texts = store.all_chunks()
+        lexical.build(ids, texts, s.bm25_dir)
+
+
 def build_chat(components: Components) -> ChatService:
     s = components.settings
+    ensure_lexical(components)
     answerer = ExtractiveAnswerer(
         components.embedder,
         Thresholds(min_relevance=s.min_relevance, strong_relevance=s.strong_relevance),

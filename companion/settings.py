@@ -32,6 +32,10 @@ class Settings(BaseSettings):
         description="Where the Chroma store, the ingest records and the lock live.",
     )
     collection: str = Field(default="reviews", description="Chroma collection name.")
+    chroma_url: str = Field(
+        default="",
+        description="A `chroma run` server (http://host:port) instead of the store in data_dir.",
+    )
     model_path: Path | None = Field(
         default=None,
         description="Folder of a sentence-transformers model; default: the packaged MiniLM.",

@@ -58,15 +58,29 @@ def model_dimension(model_path: Path) -> int:
         raise StoreError(f"cannot read the model's dimension from {pooling}: {exc}") from exc
 
 
-def open_client(chroma_dir: Path) -> chromadb.ClientAPI:
+def open_client(chroma_dir: Path, url: str = "") -> chromadb.ClientAPI:
+    """Chroma in-process on ``chroma_dir``, or the ``chroma run`` server at ``url``."""
     import chromadb
     from chromadb.config import Settings as ChromaSettings
 
+    settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+    if url:
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise StoreError(f"COMPANION_CHROMA_URL must look like http://host:port, not {url!r}")
+        try:
+            return chromadb.HttpClient(
+                host=parts.hostname,
+                port=parts.port or (443 if parts.scheme == "https" else 8000),
+                ssl=parts.scheme == "https",
+                settings=settings,
+            )
+        except Exception as exc:  # chromadb raises ValueError / connection errors by version
+            raise StoreError(f"cannot reach the Chroma server at {url}: {exc}") from exc
     chroma_dir.mkdir(parents=True, exist_ok=True)
-    return chromadb.PersistentClient(
-        path=str(chroma_dir),
-        settings=ChromaSettings(anonymized_telemetry=False, allow_reset=False),
-    )
+    return chromadb.PersistentClient(path=str(chroma_dir), settings=settings)
 
 
 class ChromaStore:
