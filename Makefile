@@ -8,7 +8,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test install lint ingest-sample clean
+.PHONY: run test install lint ingest-sample bench clean
 
 run: install ingest-sample
 	$(BIN)/companion serve
@@ -35,6 +35,16 @@ lint: install
 test: install
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
+
+# All benchmarks, each against its baseline in the same run (needs ../shared/corpus); about
+# 15 minutes on 2 cores. Results are written up in docs/benchmarks.md.
+bench: install
+	$(BIN)/pip install --disable-pip-version-check -q -e ".[test,bench]"
+	$(BIN)/python bench/ingest.py
+	$(BIN)/python bench/retrieval.py
+	$(BIN)/python bench/latency.py
+	$(BIN)/python bench/load.py
+	$(BIN)/python bench/film_extraction.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
