@@ -12,6 +12,7 @@ import math
 from dataclasses import dataclass
 
 from companion.embedding import Embedder
+from companion.safety import looks_like_instructions
 from companion.text import (
     contains_phrase,
     expand,
@@ -106,7 +107,10 @@ class ExtractiveAnswerer:
         top = max(p.score for p in passages)
         focus = [p for p in passages if p.score >= top - 0.12]
         candidates: list[tuple[Passage, str]] = [
-            (p, s) for p in focus for s in sentences(p.text) if 3 <= len(s.split()) <= 80
+            (p, s)
+            for p in focus
+            for s in sentences(p.text)
+            if 3 <= len(s.split()) <= 80 and not looks_like_instructions(s)
         ]
         if not candidates:
             return self.decline()
