@@ -181,12 +181,10 @@ def main() -> None:
         f"{statistics.median(single):>8.0f}{sp95:>8.0f}{_percentile(single, 99):>8.0f}{0:>7}"
     )
     print(
-        f"{f'{args.fans} fans, {args.seconds:.0f} s':<22}{len(lat):>9}{len(lat) / load_s:>8.1f}"
+        f"{f'{args.fans} fans, think {args.think:g} s':<22}{len(lat):>9}{len(lat) / load_s:>8.1f}"
         f"{statistics.median(lat):>8.0f}{lp95:>8.0f}{_percentile(lat, 99):>8.0f}{len(errors):>7}"
     )
-    print(
-        f"p95 under load / single-user p95: {lp95 / sp95:.2f}  (per-request work is serialised on 2 cores)"
-    )
+    print(f"p95 under load / single-user p95: {lp95 / sp95:.2f}  ({load_s:.0f} s of load)")
     print(
         f"server RSS: {rss_start:.0f} MB after start-up; during load first third mean "
         f"{statistics.mean(rss_samples[:third]):.0f} MB, last third mean {statistics.mean(rss_samples[-third:]):.0f} MB, "

@@ -40,7 +40,7 @@ def packaged_model_path() -> Path:
 class SentenceTransformerEmbedder(Embeddings):
     """LangChain ``Embeddings`` over a local sentence-transformers folder; never touches a hub."""
 
-    def __init__(self, name: str, path: Path | None = None, batch_size: int = 32) -> None:
+    def __init__(self, name: str, path: Path | None = None, batch_size: int = 64) -> None:
         self.name = name
         self._path = path
         self._batch_size = batch_size

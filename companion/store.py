@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -163,18 +164,25 @@ class ChromaStore:
             out.append(passage_from(cid, doc or "", dict(meta or {}), 1.0 - float(dist)))
         return out
 
-    def all_chunks(self, page: int = 5000) -> tuple[list[str], list[str]]:
-        """Every chunk id and text, paged so a large store is not read in one response."""
-        ids: list[str] = []
-        docs: list[str] = []
+    def _pages(self, include: list[str], page: int = 5000) -> Iterator[dict[str, Any]]:
+        """The whole collection in pages: one unpaged get of a large store fails in Chroma
+        ("too many SQL variables")."""
         offset = 0
         while True:
-            got = self._collection.get(include=["documents"], limit=page, offset=offset)
+            got = self._collection.get(include=include, limit=page, offset=offset)  # type: ignore[arg-type]
+            yield dict(got)
+            if len(got["ids"]) < page:
+                return
+            offset += page
+
+    def all_chunks(self) -> tuple[list[str], list[str]]:
+        """Every chunk id and text."""
+        ids: list[str] = []
+        docs: list[str] = []
+        for got in self._pages(["documents"]):
             ids.extend(got["ids"])
             docs.extend(d or "" for d in (got["documents"] or []))
-            if len(got["ids"]) < page:
-                return ids, docs
-            offset += page
+        return ids, docs
 
     def passages(self, ids: list[str], vector: list[float]) -> list[Passage]:
         """These chunks as passages, scored by cosine similarity to ``vector``."""
@@ -211,11 +219,11 @@ class ChromaStore:
 
     def posts(self) -> dict[str, dict[str, Any]]:
         """One metadata record per post (the first chunk's), keyed by post id."""
-        metas = self._collection.get(include=["metadatas"])["metadatas"] or []
         out: dict[str, dict[str, Any]] = {}
-        for m in metas:
-            if m and m.get("doc_id") not in out:
-                out[str(m.get("doc_id"))] = dict(m)
+        for got in self._pages(["metadatas"]):
+            for m in got["metadatas"] or []:
+                if m and m.get("doc_id") not in out:
+                    out[str(m.get("doc_id"))] = dict(m)
         return out
 
     def film_titles(self) -> list[str]:

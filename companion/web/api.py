@@ -72,6 +72,10 @@ def build_api(
     """``chat_for`` returns the chat service, raising ``ChatUnavailable`` when the store is not
     usable, so the server starts and reports its state even with a broken store."""
     router = APIRouter(prefix="/api")
+    # Answers are CPU-bound: run at most `concurrency_limit` at once (more only thrash the
+    # cores), let up to `max_queue` wait their turn, and tell the rest at once that we're busy.
+    slots = asyncio.Semaphore(settings.concurrency_limit)
+    inflight = 0
 
     @router.post(
         "/ask",
@@ -85,6 +89,7 @@ def build_api(
     )
     async def ask(body: AskRequest, request: Request) -> Any:
         """Answer a question from the blog's reviews, with citations."""
+        nonlocal inflight
         wait = limiter.check(client_of(request))
         if wait:
             seconds = max(1, round(wait))
@@ -94,18 +99,25 @@ def build_api(
                 {"Retry-After": str(seconds)},
             )
         history = [(t[0], t[1]) for t in body.history if len(t) == 2]
+        if inflight >= settings.concurrency_limit + settings.max_queue:
+            return error(
+                503,
+                "The chat is busy right now — please try again in a moment.",
+                {"Retry-After": "5"},
+            )
+        inflight += 1
         try:
             service = chat_for()
-            answer = await asyncio.wait_for(
-                run_in_threadpool(service.ask, body.question, history, body.page_url),
-                timeout=settings.request_timeout,
-            )
+            async with asyncio.timeout(settings.request_timeout), slots:
+                answer = await run_in_threadpool(service.ask, body.question, history, body.page_url)
         except QuestionError as exc:
             return error(400, str(exc))
         except ChatUnavailable as exc:
             return error(503, str(exc))
         except TimeoutError:
             return error(503, "That took too long to answer. Please try again.")
+        finally:
+            inflight -= 1
         payload = answer.public()
         for c in payload["citations"]:
             c.pop("passage", None)

@@ -17,6 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from companion.chat import ChatService, ChatUnavailable
 from companion.settings import Settings
+from companion.store import StoreError
 from companion.web.api import Health, build_api
 from companion.web.guard import RateLimiter, client_ip, origin_allowed, parse_networks
 
@@ -54,12 +55,22 @@ class Engine:
         self._lock = threading.Lock()
         self.last_error = ""
 
+    def _store_gone(self) -> bool:
+        """The embedded store's files were deleted under us (a server keeps none locally)."""
+        if self.settings.chroma_url:
+            return False
+        return not (self.settings.chroma_dir / "chroma.sqlite3").exists()
+
     def chat(self) -> ChatService:
         with self._lock:
+            if self._chat is not None and self._store_gone():
+                self._reset("the store's files are gone")
             if self._chat is None:
                 from companion.factory import build_chat, build_components
 
                 try:
+                    if self._store_gone():
+                        raise StoreError(f"no store in {self.settings.chroma_dir}")
                     self._chat = build_chat(build_components(self.settings, create=False))
                     self.last_error = ""
                 except Exception as exc:
@@ -67,6 +78,18 @@ class Engine:
                     log.warning("chat unavailable: %s", exc)
                     raise ChatUnavailable(UNAVAILABLE) from exc
             return self._chat
+
+    def _reset(self, why: str) -> None:
+        """Forget the chat and Chroma's per-path client cache, so the next use starts clean."""
+        log.warning("resetting the chat: %s", why)
+        self._chat = None
+        self.last_error = why
+        try:
+            from chromadb.api.client import SharedSystemClient
+
+            SharedSystemClient.clear_system_cache()
+        except Exception:  # an older chromadb without the cache: nothing to clear
+            log.debug("no chromadb client cache to clear", exc_info=True)
 
     def health(self) -> Health:
         try:
@@ -83,9 +106,9 @@ class Engine:
                 chunks=chunks,
             )
         except Exception as exc:
-            with self._lock:
-                self._chat = None  # try again from scratch next time
             detail = self.last_error or str(exc)
+            with self._lock:
+                self._reset(detail)  # try again from scratch next time
             return Health(
                 status="error",
                 store=False,

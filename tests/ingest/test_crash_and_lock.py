@@ -62,6 +62,18 @@ def manifest_rows(db: Path) -> int:
         return 0
 
 
+def held(lock: Path) -> bool:
+    """Whether some process holds a flock on ``lock`` (read from /proc/locks, not by trying)."""
+    try:
+        inode = lock.stat().st_ino
+    except OSError:
+        return False
+    return any(
+        line.split()[1] == "FLOCK" and line.split()[5].endswith(f":{inode}")
+        for line in Path("/proc/locks").read_text().splitlines()
+    )
+
+
 @pytest.fixture
 def env(tmp_path: Path) -> dict[str, str]:
     data = tmp_path / "data"
@@ -118,11 +130,8 @@ def test_concurrent_ingest_is_refused_with_a_clear_message(
     first = cli("ingest", str(posts), "--json", env=env)
     lock = Path(env["COMPANION_DATA_DIR"]) / "ingest.lock"
     deadline = time.monotonic() + 120
-    # Wait until the first ingest is past start-up and holds the lock.
-    while manifest_rows(lock.parent / "records.sqlite") == 0 and time.monotonic() < deadline:
-        if first.poll() is not None:
-            break
-        time.sleep(0.02)
+    while time.monotonic() < deadline and first.poll() is None and not held(lock):
+        time.sleep(0.01)
     second = cli("ingest", str(posts), "--json", env=env)
     _, err = second.communicate(timeout=120)
     first_out, first_err = first.communicate(timeout=600)

@@ -1,0 +1,107 @@
+"""The server when its store disappears, and while an ingest writes to it."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import httpx
+
+from tests.conftest import ROOT, SAMPLE, run_cli
+from tests.web.conftest import start_server, stop
+
+
+def own_store(tmp_path: Path, cli_env: dict[str, str]) -> dict[str, str]:
+    env = {**cli_env, "COMPANION_DATA_DIR": str(tmp_path / "store")}
+    shutil.copytree(cli_env["COMPANION_DATA_DIR"], env["COMPANION_DATA_DIR"])
+    return env
+
+
+def test_deleted_store_turns_health_red_and_recovers(
+    tmp_path: Path, cli_env: dict[str, str]
+) -> None:
+    env = own_store(tmp_path, cli_env)
+    proc, url = start_server(env)
+    try:
+        assert httpx.get(f"{url}/api/health", timeout=30).status_code == 200
+        shutil.rmtree(env["COMPANION_DATA_DIR"])
+
+        health = httpx.get(f"{url}/api/health", timeout=30)
+        assert health.status_code == 503
+        assert "companion ingest" in health.json()["error"]
+        ask = httpx.post(f"{url}/api/ask", json={"question": "Who directed Her?"}, timeout=30)
+        assert ask.status_code == 503 and "unavailable" in ask.json()["error"]
+        assert proc.poll() is None, "the server keeps running"
+
+        rebuilt = run_cli("ingest", str(SAMPLE), "--json", env=env)
+        assert rebuilt.returncode == 0, rebuilt.stderr
+        assert httpx.get(f"{url}/api/health", timeout=30).status_code == 200
+        again = httpx.post(
+            f"{url}/api/ask", json={"question": "Who voices Samantha in Her?"}, timeout=30
+        )
+        assert again.status_code == 200 and "Scarlett Johansson" in again.json()["answer"]
+    finally:
+        stop(proc)
+
+
+def test_ingest_while_serving_keeps_answers_coming(tmp_path: Path, cli_env: dict[str, str]) -> None:
+    env = {**own_store(tmp_path, cli_env), "COMPANION_RATE_LIMIT_PER_MINUTE": "100000"}
+    extra = tmp_path / "extra"
+    extra.mkdir()
+    for i in range(40):
+        (extra / f"extra-{i}.md").write_text(
+            f"---\nid: extra-{i}\ntitle: \"Review of 'Extra {i}' (2010)\"\nfilm: Extra {i}\nyear: 2010\n---\n\n"
+            + " ".join(
+                f"Extra film {i} has a quiet scene number {j} in a lighthouse." for j in range(40)
+            )
+        )
+    proc, url = start_server(env)
+    codes: list[int] = []
+    done = threading.Event()
+
+    def fan() -> None:
+        with httpx.Client(timeout=60) as c:
+            while not done.is_set():
+                r = c.post(f"{url}/api/ask", json={"question": "Who voices Samantha in Her?"})
+                codes.append(r.status_code if "Traceback" not in r.text else -1)
+
+    thread = threading.Thread(target=fan)
+    try:
+        thread.start()
+        ingest = subprocess.run(
+            [sys.executable, "-m", "companion.cli", "ingest", str(extra), "--json"],
+            env=env,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        done.set()
+        thread.join(timeout=60)
+        assert ingest.returncode == 0, ingest.stderr
+        assert json.loads(ingest.stdout)["added"] == 40
+        assert codes and set(codes) == {200}, codes
+    finally:
+        done.set()
+        stop(proc)
+
+    # The store is whole: the record manager and Chroma agree, and a fresh server answers
+    # from the new posts.
+    db = Path(env["COMPANION_DATA_DIR"]) / "records.sqlite"
+    with sqlite3.connect(db) as conn:
+        keys = {r[0] for r in conn.execute("SELECT key FROM upsertion_record")}
+    search = run_cli("search", "Extra film 7 lighthouse scene", "-k", "50", "--json", env=env)
+    assert search.returncode == 0, search.stderr
+    assert {r["id"] for r in json.loads(search.stdout)["results"]} <= keys
+    proc, url = start_server(env)
+    try:
+        health = httpx.get(f"{url}/api/health", timeout=30).json()
+        assert health["posts"] == len(list(SAMPLE.glob("*.md"))) + 40
+        assert health["chunks"] == len(keys)
+    finally:
+        stop(proc)
