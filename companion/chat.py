@@ -6,7 +6,7 @@ import logging
 import time
 import unicodedata
 
-from companion.answering import Answerer
+from companion.answering import Answerer, LLMError
 from companion.followup import resolve
 from companion.retrieval import Retriever
 from companion.store import Store
@@ -78,6 +78,8 @@ class ChatService:
             answer = self.answerer.answer(q, passages)
         except (QuestionError, ChatUnavailable):
             raise
+        except LLMError as exc:
+            raise ChatUnavailable(str(exc)) from exc
         except Exception as exc:
             log.exception("answering failed")
             raise ChatUnavailable(

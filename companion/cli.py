@@ -119,12 +119,12 @@ def ingest(
         raise typer.Exit(1)
 
 
-def _chat(settings: Settings):  # type: ignore[no-untyped-def]
+def _chat(settings: Settings, strict: bool = False):  # type: ignore[no-untyped-def]
     from companion.factory import build_chat, build_components
     from companion.store import StoreError
 
     try:
-        return build_chat(build_components(settings, create=False))
+        return build_chat(build_components(settings, create=False), strict)
     except StoreError as exc:
         _fail(str(exc), 2)
 
@@ -157,13 +157,17 @@ def search(
 @app.command()
 def ask(
     question: Annotated[str, typer.Argument(help="A fan's question.")],
+    strict: Annotated[
+        bool,
+        typer.Option("--strict", help="Fail (exit 1) instead of falling back when the LLM fails."),
+    ] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Answer a question from the reviews, with numbered citations."""
     from companion.chat import ChatUnavailable, QuestionError
 
     settings = _settings()
-    chat = _chat(settings)
+    chat = _chat(settings, strict)
     try:
         answer = chat.ask(question)
     except (QuestionError, ChatUnavailable) as exc:

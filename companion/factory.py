@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from companion import lexical
+from companion.answering import Answerer
 from companion.answering.extractive import ExtractiveAnswerer, Thresholds
 from companion.chat import ChatService
 from companion.embedding import SentenceTransformerEmbedder
@@ -43,14 +44,45 @@ def ensure_lexical(components: Components) -> None:
         lexical.build(ids, texts, s.bm25_dir)
 
 
-def build_chat(components: Components) -> ChatService:
+def build_answerer(components: Components, strict: bool = False) -> Answerer:
+    """The one place that picks who writes answers (``COMPANION_LLM``)."""
     s = components.settings
-    ensure_lexical(components)
-    answerer = ExtractiveAnswerer(
+    extractive = ExtractiveAnswerer(
         components.embedder,
         Thresholds(min_relevance=s.min_relevance, strong_relevance=s.strong_relevance),
         covered_films=components.store.films(),
     )
+    match s.llm:
+        case "extractive":
+            return extractive
+        case "openai":
+            from langchain_openai import ChatOpenAI
+
+            from companion.answering.check import CitationChecker
+            from companion.answering.llm import LLMAnswerer
+
+            model = ChatOpenAI(
+                model=s.llm_model,
+                base_url=s.llm_base_url,
+                api_key=s.llm_api_key.get_secret_value() or "not-needed",
+                timeout=s.llm_timeout,
+                max_retries=0,
+                temperature=0,
+            )
+            return LLMAnswerer(
+                model,
+                CitationChecker(components.embedder),
+                extractive,
+                name=f"openai:{s.llm_model}",
+                deadline=s.llm_timeout,
+                strict=strict,
+            )
+
+
+def build_chat(components: Components, strict: bool = False) -> ChatService:
+    s = components.settings
+    ensure_lexical(components)
+    answerer = build_answerer(components, strict)
     retriever = HybridRetriever(
         components.store, components.embedder, LexicalIndex(s.bm25_dir), per_post=3
     )

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -47,6 +48,17 @@ class Settings(BaseSettings):
     chunk_tokens: int = Field(default=200, ge=32, le=240, description="Chunk size in tokens.")
     chunk_overlap_tokens: int = Field(default=30, ge=0, le=100)
     top_k: int = Field(default=5, ge=1, le=50, description="Passages given to the answerer.")
+    llm: Literal["extractive", "openai"] = Field(
+        default="extractive",
+        description="Who writes answers: quotes from the reviews (extractive), or a chat model "
+        "behind an OpenAI-compatible API (OpenAI, Ollama, vLLM, LM Studio, llama.cpp server).",
+    )
+    llm_base_url: str = Field(default="https://api.openai.com/v1", description="API base URL.")
+    llm_model: str = Field(default="gpt-4o-mini", description="Model name at that endpoint.")
+    llm_api_key: SecretStr = Field(default=SecretStr(""), description="API key, if needed.")
+    llm_timeout: float = Field(
+        default=15.0, gt=0, description="Seconds to wait for the model before answering without it."
+    )
     min_relevance: float = Field(
         default=0.30,
         description="Below this best-passage cosine similarity the answerer declines.",

@@ -31,13 +31,11 @@ class StoreError(RuntimeError):
 
 
 class Store(Protocol):
-    def query(
-        self, vector: list[float], k: int, films: list[str] | None = None
-    ) -> list[Passage]: ...
+    def query(self, vector: list[float], k: int) -> list[Passage]: ...
 
     def films(self) -> list[str]: ...
 
-    def film_titles(self) -> list[str]: ...
+    def chunk_ids_by_film(self) -> dict[str, list[str]]: ...
 
     def film_for_url(self, url: str) -> str: ...
 
@@ -140,17 +138,13 @@ class ChromaStore:
     def count(self) -> int:
         return int(self._collection.count())
 
-    def query(self, vector: list[float], k: int, films: list[str] | None = None) -> list[Passage]:
-        """Nearest chunks; ``films`` restricts the search to those films' reviews."""
-        if k <= 0 or self.count() == 0:
+    def query(self, vector: list[float], k: int) -> list[Passage]:
+        """The ``k`` nearest chunks (fewer when the store holds fewer)."""
+        if k <= 0:
             return []
-        where: dict[str, Any] | None = None
-        if films:
-            where = {"film": films[0]} if len(films) == 1 else {"film": {"$in": films}}
         res = self._collection.query(
             query_embeddings=[vector],
             n_results=k,
-            where=where,
             include=["documents", "metadatas", "distances"],
         )
         out: list[Passage] = []
@@ -226,9 +220,14 @@ class ChromaStore:
                     out[str(m.get("doc_id"))] = dict(m)
         return out
 
-    def film_titles(self) -> list[str]:
-        """Distinct film titles as stored, for spotting a film named in a question."""
-        return sorted({str(m.get("film")) for m in self.posts().values() if m.get("film")})
+    def chunk_ids_by_film(self) -> dict[str, list[str]]:
+        """Every reviewed film's chunk ids, for spotting and searching a film a fan names."""
+        out: dict[str, list[str]] = {}
+        for got in self._pages(["metadatas"]):
+            for cid, m in zip(got["ids"], got["metadatas"] or [], strict=True):
+                if m and m.get("film"):
+                    out.setdefault(str(m["film"]), []).append(cid)
+        return out
 
     def films(self) -> list[str]:
         """Reviewed films as "Title (year)", newest review first, for the decline hint."""

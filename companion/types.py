@@ -96,4 +96,5 @@ class Answer:
             "answer": self.text,
             "declined": self.declined,
             "citations": [c.public() for c in self.citations],
+            "unsupported": list(self.unsupported),
         }

@@ -11,5 +11,9 @@ from typing import Protocol
 from companion.types import Answer, Passage
 
 
+class LLMError(RuntimeError):
+    """A language model did not give a usable answer (raised only in strict mode)."""
+
+
 class Answerer(Protocol):
     def answer(self, question: str, passages: list[Passage]) -> Answer: ...

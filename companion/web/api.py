@@ -47,6 +47,10 @@ class AskResponse(BaseModel):
     answer: str
     declined: bool
     citations: list[CitationOut]
+    unsupported: list[str] = Field(
+        default_factory=list,
+        description="Sentences the model wrote that the reviews don't support.",
+    )
 
 
 class Health(BaseModel):
@@ -56,6 +60,7 @@ class Health(BaseModel):
     posts: int | None = None
     chunks: int | None = None
     error: str | None = None
+    llm: dict[str, str] | None = None
 
 
 def error(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:

@@ -98,12 +98,14 @@ class Engine:
             chunks = store.count() if store else None
             posts = len(store.posts()) if store else None
             model = getattr(chat.retriever, "_embedder", None)
+            status = getattr(chat.answerer, "status", None)
             return Health(
                 status="ok",
                 store=True,
                 model_loaded=bool(getattr(model, "loaded", False)),
                 posts=posts,
                 chunks=chunks,
+                llm=status() if status else {"backend": "extractive", "error": ""},
             )
         except Exception as exc:
             detail = self.last_error or str(exc)

@@ -27,7 +27,8 @@ def test_ask_json_contract(server: str) -> None:
     )
     assert r.status_code == 200
     data = r.json()
-    assert set(data) == {"answer", "declined", "citations"}
+    assert set(data) == {"answer", "declined", "citations", "unsupported"}
+    assert data["unsupported"] == []
     assert "Scarlett Johansson" in data["answer"] and data["declined"] is False
     cite = data["citations"][0]
     assert {"n", "doc_id", "source", "title", "url", "quote"} <= set(cite)

@@ -1,0 +1,84 @@
+"""Citations checked by code: an LLM's answer keeps only sentences its passages support.
+
+Each sentence's [n] must name a passage that was given, and the sentence must be supported by
+one of the passages it cites: most of its content words occur there, or it is close in meaning
+to one of the passage's sentences (cosine similarity over the same embedding model). A sentence
+that fails is dropped and listed as unsupported; so is a factual sentence that cites nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from companion.embedding import Embedder
+from companion.text import sentences, terms
+
+_CITE = re.compile(r"\s*\[(\d{1,2})\]")
+_END = re.compile(r"(.*?)([.!?…]*)$", re.DOTALL)
+
+
+@dataclass(frozen=True)
+class Checked:
+    text: str  # the kept sentences, citations renumbered 1..k in order of first use
+    used: list[tuple[int, int, str]]  # (new n, passage index, best supporting passage sentence)
+    unsupported: list[str]
+
+
+def _cos(a: list[float], b: list[float]) -> float:
+    num = sum(x * y for x, y in zip(a, b, strict=True))
+    den = (sum(x * x for x in a) ** 0.5) * (sum(y * y for y in b) ** 0.5)
+    return num / den if den else 0.0
+
+
+class CitationChecker:
+    def __init__(self, embedder: Embedder, min_overlap: float = 0.6, min_similarity: float = 0.72):
+        self._embedder = embedder
+        self.min_overlap = min_overlap
+        self.min_similarity = min_similarity
+
+    def support(self, claim: str, passage: str) -> tuple[bool, str]:
+        """Whether ``passage`` supports ``claim``, and its sentence closest to the claim."""
+        candidates = sentences(passage) or [passage]
+        words = terms(claim)
+        overlap = len(words & terms(passage)) / len(words) if words else 1.0
+        vectors = self._embedder.embed_documents([claim, *candidates])
+        sims = [_cos(vectors[0], v) for v in vectors[1:]]
+        best = max(range(len(candidates)), key=lambda i: sims[i])
+        return overlap >= self.min_overlap or sims[best] >= self.min_similarity, candidates[best]
+
+    def check(self, answer: str, passages: list[str]) -> Checked:
+        kept: list[str] = []
+        unsupported: list[str] = []
+        renumber: dict[int, int] = {}
+        used: list[tuple[int, int, str]] = []
+        for sentence in sentences(answer.replace("\n", " ")):
+            cited = [int(n) for n in _CITE.findall(sentence)]
+            claim = _CITE.sub("", sentence).strip()
+            if not claim:
+                continue
+            valid = [n for n in dict.fromkeys(cited) if 1 <= n <= len(passages)]
+            if not cited:
+                # Courtesy without facts ("Hope that helps!") may stand uncited; claims may not.
+                if len(terms(claim)) <= 2:
+                    kept.append(claim)
+                else:
+                    unsupported.append(claim)
+                continue
+            supported: list[tuple[int, str]] = []
+            for n in valid:
+                ok, quote = self.support(claim, passages[n - 1])
+                if ok:
+                    supported.append((n, quote))
+            if not supported or len(valid) < len(set(cited)):
+                unsupported.append(claim)
+                continue
+            marks = []
+            for n, quote in supported:
+                if n not in renumber:
+                    renumber[n] = len(renumber) + 1
+                    used.append((renumber[n], n - 1, quote))
+                marks.append(f"[{renumber[n]}]")
+            body, end = _END.match(claim.rstrip()).groups()  # type: ignore[union-attr]
+            kept.append(f"{body} {' '.join(marks)}{end}")
+        return Checked(" ".join(kept).strip(), used, unsupported)

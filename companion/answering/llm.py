@@ -1,0 +1,113 @@
+"""Fluent answers from a chat model (any OpenAI-compatible endpoint), kept honest by code.
+
+The extractive answerer's decline rules run first (no passages worth using: no LLM call), the
+model sees numbered passages marked as untrusted, and its answer passes the citation checker
+before a fan sees it. Any failure — refused connection, timeout, 5xx, a broken stream, an empty
+or wholly unsupported answer — falls back to the extractive answer with a one-line notice.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from typing import Any
+
+from companion.answering import LLMError
+from companion.answering.check import CitationChecker
+from companion.answering.extractive import ExtractiveAnswerer
+from companion.answering.prompt import messages
+from companion.types import Answer, Citation, Passage
+
+log = logging.getLogger(__name__)
+
+NOTICE = "(The language model is unavailable right now, so here are the reviews' own words.)"
+DROPPED = "(I left out {n} statement{s} the reviews don't support.)"
+
+
+_POOL = ThreadPoolExecutor(max_workers=8, thread_name_prefix="llm")
+
+
+class LLMAnswerer:
+    def __init__(
+        self,
+        model: Any,
+        checker: CitationChecker,
+        fallback: ExtractiveAnswerer,
+        *,
+        name: str,
+        deadline: float = 15.0,
+        strict: bool = False,
+    ) -> None:
+        self._model = model
+        self._checker = checker
+        self._fallback = fallback
+        self.name = name
+        self.deadline = deadline
+        self.strict = strict
+        self.last_error = ""
+        self._lock = threading.Lock()
+
+    def answer(self, question: str, passages: list[Passage]) -> Answer:
+        if self._fallback.should_decline(question, passages):
+            return self._fallback.decline()
+        try:
+            reply = self._complete(question, passages)
+        except Exception as exc:
+            self._record(f"{type(exc).__name__}: {exc}")
+            log.warning("LLM %s failed, answering extractively: %s", self.name, exc)
+            if self.strict:
+                raise LLMError(f"the language model failed: {exc}") from exc
+            fallback = self._fallback.answer(question, passages)
+            if not fallback.declined:
+                fallback.text = f"{NOTICE} {fallback.text}"
+            return fallback
+        self._record("")
+        checked = self._checker.check(reply, [p.text for p in passages])
+        if not checked.used:
+            log.warning("LLM answer had no supported sentence; answering extractively")
+            fallback = self._fallback.answer(question, passages)
+            fallback.unsupported = checked.unsupported
+            return fallback
+        text = checked.text
+        if checked.unsupported:
+            n = len(checked.unsupported)
+            text = f"{text} {DROPPED.format(n=n, s='' if n == 1 else 's')}"
+        citations = [
+            Citation(
+                n=new_n,
+                doc_id=passages[i].doc_id,
+                source=passages[i].source,
+                title=passages[i].title,
+                url=passages[i].url,
+                quote=quote,
+                date=passages[i].date,
+                passage=passages[i].text,
+            )
+            for new_n, i, quote in checked.used
+        ]
+        return Answer(text=text, citations=citations, unsupported=checked.unsupported)
+
+    def _complete(self, question: str, passages: list[Passage]) -> str:
+        # A hard deadline over the whole call: the client's own timeout is per read, and an
+        # endpoint that drips bytes would otherwise keep a fan waiting.
+        future = _POOL.submit(self._model.invoke, messages(question, passages))
+        try:
+            result = future.result(timeout=self.deadline)
+        except FutureTimeout as exc:
+            raise LLMError(f"no answer within {self.deadline:g} s") from exc
+        content = getattr(result, "content", result)
+        if isinstance(content, list):
+            content = "".join(c.get("text", "") if isinstance(c, dict) else str(c) for c in content)
+        text = str(content or "").strip()
+        if not text:
+            raise LLMError("the model returned an empty answer")
+        return text
+
+    def _record(self, error: str) -> None:
+        with self._lock:
+            self.last_error = error
+
+    def status(self) -> dict[str, str]:
+        return {"backend": self.name, "error": self.last_error}
