@@ -131,10 +131,6 @@ def has_person_name(sentence: str) -> bool:
     return any(m.start() > 0 for m in _NAME.finditer(sentence))
 
 
-def all_words(text: str) -> set[str]:
-    return {stem(w) for w in _WORD.findall(text)}
-
-
 def sentences(text: str) -> list[str]:
     out: list[str] = []
     for para in text.split("\n"):

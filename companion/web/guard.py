@@ -71,12 +71,10 @@ def client_ip(
     return chain[0] if chain else peer
 
 
-def origin_of(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}".lower() if parts.scheme and parts.netloc else ""
-
-
-def origin_allowed(origin: str, own: str, allowed: list[str]) -> bool:
-    """Same-origin always; other sites only when listed. An empty list never means "any"."""
+def origin_allowed(origin: str, host: str, allowed: list[str]) -> bool:
+    """A page of this server (the origin's host is the Host it asked) always; other sites only
+    when listed. An empty list never means "any site"."""
     origin = origin.strip().lower().rstrip("/")
-    return origin == own.lower() or origin in {a.lower().rstrip("/") for a in allowed}
+    if urlsplit(origin).netloc == host.lower():
+        return True
+    return origin in {a.lower().rstrip("/") for a in allowed}

@@ -7,7 +7,6 @@ import logging
 import threading
 from importlib import resources
 from typing import Any
-from urllib.parse import urlsplit
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -196,12 +195,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     @app.middleware("http")
     async def guard(request: Request, call_next: Any) -> Response:
         origin = request.headers.get("origin")
-        own_host = request.headers.get("host", "")
-        if (
-            origin
-            and urlsplit(origin).netloc != own_host
-            and not origin_allowed(origin, "", origins)
-        ):
+        if origin and not origin_allowed(origin, request.headers.get("host", ""), origins):
             return JSONResponse({"error": "This site is not allowed to use the chat."}, 403)
         length = request.headers.get("content-length")
         if length and length.isdigit() and int(length) > settings.max_body_bytes:
