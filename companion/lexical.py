@@ -29,6 +29,7 @@ def build(ids: list[str], texts: list[str], folder: Path) -> None:
     """Write the index for these chunks to ``folder`` atomically (a rename at the end)."""
     import bm25s
 
+    logging.getLogger("bm25s").setLevel(logging.WARNING)  # it sets itself to DEBUG
     tmp = folder.with_name(folder.name + ".tmp")
     if tmp.exists():
         _rmtree(tmp)
