@@ -15,7 +15,15 @@ from companion.types import Answer
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~>])")
 
 
+_AUTOLINK = re.compile(r"(?i)(://|\bwww\.|@)")
+_ZWSP = "\u200b"
+
+
 def escape_md(text: str) -> str:
+    """Untrusted text as inert Markdown: no HTML, no link or image syntax, and no bare URL,
+    www. address or e-mail that the renderer would turn into a link by itself (a zero-width
+    space breaks each)."""
+    text = _AUTOLINK.sub(lambda m: m.group(1)[0] + _ZWSP + m.group(1)[1:], text)
     return _MD_SPECIAL.sub(r"\\\1", html.escape(text, quote=False))
 
 

@@ -17,6 +17,8 @@ from companion.settings import Settings
 from companion.store import ChromaStore, model_dimension, open_client
 from ingest.pipeline import run_ingest
 
+pytest_plugins = ["tests.web_fixtures"]
+
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "data" / "reviews"
 

@@ -98,6 +98,10 @@ def test_rendered_answer_cannot_carry_html_or_foreign_links() -> None:
     assert "](https://evil.example" not in md
     assert "javascript:" not in md
     assert "&lt;script&gt;" in md
+    bare = answer_markdown(
+        Answer(text="See https://evil.example/x.png or www.evil.example, mail a@evil.example")
+    )
+    assert "https://evil" not in bare and "www.evil" not in bare and "a@evil" not in bare
 
 
 def test_citation_links_are_built_only_for_http_urls() -> None:

@@ -107,7 +107,7 @@ def test_faults_fall_back_to_the_extractive_answer_quickly(
 
 
 def test_dead_endpoint_falls_back(sample_components) -> None:
-    from tests.web.conftest import free_port
+    from tests.web_fixtures import free_port
 
     dead = FakeOpenAI(url=f"http://127.0.0.1:{free_port()}/v1")
     answer = llm_chat(sample_components, dead).ask(SAMANTHA)

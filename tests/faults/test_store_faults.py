@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 
 from tests.conftest import ROOT, SAMPLE, run_cli
-from tests.web.conftest import start_server, stop
+from tests.web_fixtures import start_server, stop
 
 
 def own_store(tmp_path: Path, cli_env: dict[str, str]) -> dict[str, str]:

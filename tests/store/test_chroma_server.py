@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from tests.conftest import run_cli
-from tests.web.conftest import free_port
+from tests.web_fixtures import free_port
 
 CHROMA = Path(sys.executable).parent / "chroma"
 

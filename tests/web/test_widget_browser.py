@@ -4,14 +4,9 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
 
 from tests.conftest import ROOT
 
-CHROMIUM = os.environ.get("COMPANION_TEST_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = ROOT / "test-artifacts"
 HER_URL = "https://astromech-sample.blogspot.com/2023/07/review-of-her-2013.html"
 ARRIVAL_URL = "https://astromech-sample.blogspot.com/2022/11/review-of-arrival-2016.html"
@@ -47,29 +42,6 @@ fetch("{server}/api/ask", {{method: "POST", headers: {{"Content-Type": "applicat
   .catch(e => window.apiResult = "blocked:" + e);
 </script></body></html>
 """
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium (.ci/run does)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
-        )
-        yield b
-        b.close()
 
 
 def test_widget_answers_with_a_citation_link_on_a_blog_page(browser, server: str, blog) -> None:

@@ -1,8 +1,10 @@
-"""A real server process (python app.py) on a free port, and static "blog" sites beside it."""
+"""Fixtures for the web tests: a real server process (python app.py) on a free port, static
+"blog" sites beside it, and Debian's Chromium driven by Playwright (never downloaded)."""
 
 from __future__ import annotations
 
 import http.server
+import os
 import socket
 import subprocess
 import sys
@@ -100,3 +102,29 @@ def server(cli_env: dict[str, str], blog: Site) -> Iterator[str]:
     proc, url = start_server(env)
     yield url
     stop(proc)
+
+
+CHROMIUM = os.environ.get("COMPANION_TEST_CHROMIUM", "/usr/bin/chromium")
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium (.ci/run does)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
+        yield b
+        b.close()
