@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 
 from companion.embedding import Embedder
+from companion.safety import looks_like_instructions
 from companion.text import sentences, terms
 
 _CITE = re.compile(r"\s*\[(\d{1,2})\]")
@@ -38,8 +39,15 @@ class CitationChecker:
         self.min_similarity = min_similarity
 
     def support(self, claim: str, passage: str) -> tuple[bool, str]:
-        """Whether ``passage`` supports ``claim``, and its sentence closest to the claim."""
-        candidates = sentences(passage) or [passage]
+        """Whether ``passage`` supports ``claim``, and its sentence closest to the claim.
+        Sentences of the passage that address an AI system support nothing: a model that obeyed
+        a planted "reply with X" must not get X through."""
+        if looks_like_instructions(claim):
+            return False, ""
+        candidates = [s for s in sentences(passage) if not looks_like_instructions(s)]
+        if not candidates:
+            return False, ""
+        passage = " ".join(candidates)
         words = terms(claim)
         overlap = len(words & terms(passage)) / len(words) if words else 1.0
         vectors = self._embedder.embed_documents([claim, *candidates])
