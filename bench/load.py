@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from companion.evaluation import _percentile  # noqa: E402
-from tests.web.conftest import free_port  # noqa: E402
+from tests.web_fixtures import free_port  # noqa: E402
 
 
 def rss_mb(pid: int) -> float:
