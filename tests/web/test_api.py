@@ -164,6 +164,8 @@ def test_frame_ancestors(server: str, blog) -> None:
         "/gradio_api/file=/proc/self/environ",
         "/static/../../../../etc/passwd",
         "/..%2f..%2f..%2fetc/passwd",
+        "/gradio_api/file=http://127.0.0.1:1/x",
+        "/embed/gradio_api/file=..%2F..%2Fetc%2Fpasswd",
     ],
 )
 def test_file_path_probes_are_refused(server: str, path: str) -> None:
