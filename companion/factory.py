@@ -12,7 +12,7 @@ from companion.embedding import SentenceTransformerEmbedder
 from companion.lexical import LexicalIndex
 from companion.retrieval import HybridRetriever
 from companion.settings import Settings
-from companion.store import ChromaStore, model_dimension, open_client
+from companion.store import ChromaStore, StoreError, model_dimension, open_client
 
 
 @dataclass
@@ -74,6 +74,22 @@ def build_answerer(components: Components, strict: bool = False) -> Answerer:
                 CitationChecker(components.embedder),
                 extractive,
                 name=f"openai:{s.llm_model}",
+                deadline=s.llm_timeout,
+                strict=strict,
+            )
+        case "llamacpp":
+            from companion.answering.check import CitationChecker
+            from companion.answering.llm import LLMAnswerer
+            from companion.answering.local import LocalModel
+
+            if s.llm_model_path is None:
+                raise StoreError("COMPANION_LLM=llamacpp needs COMPANION_LLM_MODEL_PATH")
+            local = LocalModel(s.llm_model_path, s.llm_prompt_format)
+            return LLMAnswerer(
+                local,
+                CitationChecker(components.embedder),
+                extractive,
+                name=f"llamacpp:{s.llm_model_path.name}",
                 deadline=s.llm_timeout,
                 strict=strict,
             )

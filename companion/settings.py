@@ -48,10 +48,15 @@ class Settings(BaseSettings):
     chunk_tokens: int = Field(default=200, ge=32, le=240, description="Chunk size in tokens.")
     chunk_overlap_tokens: int = Field(default=30, ge=0, le=100)
     top_k: int = Field(default=5, ge=1, le=50, description="Passages given to the answerer.")
-    llm: Literal["extractive", "openai"] = Field(
+    llm: Literal["extractive", "openai", "llamacpp"] = Field(
         default="extractive",
         description="Who writes answers: quotes from the reviews (extractive), or a chat model "
-        "behind an OpenAI-compatible API (OpenAI, Ollama, vLLM, LM Studio, llama.cpp server).",
+        "behind an OpenAI-compatible API (OpenAI, Ollama, vLLM, LM Studio, llama.cpp server), "
+        "or a local GGUF file (llamacpp, needs the local-llm extra).",
+    )
+    llm_model_path: Path | None = Field(default=None, description="GGUF file for llamacpp.")
+    llm_prompt_format: str = Field(
+        default="auto", description="llamacpp prompt shape: auto, plain, chatml or gemma-it."
     )
     llm_base_url: str = Field(default="https://api.openai.com/v1", description="API base URL.")
     llm_model: str = Field(default="gpt-4o-mini", description="Model name at that endpoint.")

