@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 import unicodedata
+from collections.abc import Iterator
 
 from companion.answering import Answerer, LLMError
 from companion.followup import resolve
@@ -67,15 +68,35 @@ class ChatService:
     ) -> Answer:
         """Answer ``question``; ``history`` holds earlier (question, answer) turns, oldest
         first; ``page_url`` is the blog post the fan is reading, if any."""
+        final: Answer | None = None
+        for item in self.stream(question, history, page_url):
+            if isinstance(item, Answer):
+                final = item
+        assert final is not None  # stream always ends with the Answer
+        return final
+
+    def stream(
+        self,
+        question: str,
+        history: list[tuple[str, str]] | None = None,
+        page_url: str | None = None,
+    ) -> Iterator[str | Answer]:
+        """Pieces of the answer's text as they are ready, then the final ``Answer``."""
         q = check_question(question, self._max_chars)
         started = time.perf_counter()
+        final: Answer | None = None
         try:
             page_film = self.store.film_for_url(page_url) if page_url and self.store else ""
             focus = resolve(q, history or [], self.retriever.films, page_film)
             passages = self.retriever.retrieve(
                 q, self._k, films=focus.films, exclude_urls=focus.exclude_urls
             )
-            answer = self.answerer.answer(q, passages)
+            streamer = getattr(self.answerer, "stream", None)
+            items = streamer(q, passages) if streamer else iter([self.answerer.answer(q, passages)])
+            for item in items:
+                if isinstance(item, Answer):
+                    final = item
+                yield item
         except (QuestionError, ChatUnavailable):
             raise
         except LLMError as exc:
@@ -85,10 +106,10 @@ class ChatService:
             raise ChatUnavailable(
                 "Sorry — the review archive is unavailable right now. Please try again later."
             ) from exc
-        log.info(
-            "answered in %.0f ms, declined=%s, cited=%s",
-            (time.perf_counter() - started) * 1000,
-            answer.declined,
-            [c.doc_id for c in answer.citations],
-        )
-        return answer
+        if final is not None:
+            log.info(
+                "answered in %.0f ms, declined=%s, cited=%s",
+                (time.perf_counter() - started) * 1000,
+                final.declined,
+                [c.doc_id for c in final.citations],
+            )

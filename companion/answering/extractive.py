@@ -9,9 +9,11 @@ Thresholds were calibrated on questions about present and absent films (see docs
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from companion.embedding import Embedder
+from companion.render import stream_pieces
 from companion.safety import looks_like_instructions
 from companion.text import (
     contains_phrase,
@@ -141,6 +143,12 @@ class ExtractiveAnswerer:
             if all(s != c for _, c in chosen):
                 chosen.append((p, s))
         return self._compose(chosen)
+
+    def stream(self, question: str, passages: list[Passage]) -> Iterator[str | Answer]:
+        """The same answer, a few words at a time, then the ``Answer`` itself."""
+        answer = self.answer(question, passages)
+        yield from stream_pieces(answer.text)
+        yield answer
 
     def _compose(self, chosen: list[tuple[Passage, str]]) -> Answer:
         citations: list[Citation] = []

@@ -9,7 +9,10 @@ or wholly unsupported answer — falls back to the extractive answer with a one-
 from __future__ import annotations
 
 import logging
+import queue
 import threading
+import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
@@ -18,6 +21,8 @@ from companion.answering import LLMError
 from companion.answering.check import CitationChecker
 from companion.answering.extractive import ExtractiveAnswerer
 from companion.answering.prompt import messages
+from companion.render import stream_pieces
+from companion.text import sentences
 from companion.types import Answer, Citation, Passage
 
 log = logging.getLogger(__name__)
@@ -27,6 +32,14 @@ DROPPED = "(I left out {n} statement{s} the reviews don't support.)"
 
 
 _POOL = ThreadPoolExecutor(max_workers=8, thread_name_prefix="llm")
+
+
+def _text_of(result: Any) -> str:
+    """A LangChain message or chunk, or a plain string, as text."""
+    content = getattr(result, "content", result)
+    if isinstance(content, list):
+        content = "".join(c.get("text", "") if isinstance(c, dict) else str(c) for c in content)
+    return str(content or "")
 
 
 class LLMAnswerer:
@@ -55,15 +68,77 @@ class LLMAnswerer:
         try:
             reply = self._complete(question, passages)
         except Exception as exc:
-            self._record(f"{type(exc).__name__}: {exc}")
-            log.warning("LLM %s failed, answering extractively: %s", self.name, exc)
-            if self.strict:
-                raise LLMError(f"the language model failed: {exc}") from exc
-            fallback = self._fallback.answer(question, passages)
-            if not fallback.declined:
-                fallback.text = f"{NOTICE} {fallback.text}"
-            return fallback
+            return self._failed(exc, question, passages)
         self._record("")
+        return self._finish(reply, question, passages)
+
+    def stream(self, question: str, passages: list[Passage]) -> Iterator[str | Answer]:
+        """The answer as the model writes it, a checked sentence at a time (a fan never sees a
+        sentence the checker would drop), then the final ``Answer``."""
+        if self._fallback.should_decline(question, passages):
+            yield self._fallback.decline()
+            return
+        events: queue.Queue[tuple[str, Any]] = queue.Queue()
+
+        def produce() -> None:
+            try:
+                for chunk in self._model.stream(messages(question, passages)):
+                    events.put(("piece", _text_of(chunk)))
+                events.put(("end", None))
+            except Exception as exc:  # handed to the consumer, which falls back
+                events.put(("error", exc))
+
+        _POOL.submit(produce)
+        deadline = time.monotonic() + self.deadline
+        texts = [p.text for p in passages]
+        raw, shown, error = "", "", None
+        while True:
+            try:
+                kind, value = events.get(timeout=max(0.01, deadline - time.monotonic()))
+            except queue.Empty:
+                error = LLMError(f"no answer within {self.deadline:g} s")
+                break
+            if kind == "error":
+                error = value
+                break
+            if kind == "end":
+                break
+            raw += value
+            done = sentences(raw)[:-1]  # the last one may still be growing
+            if done:
+                checked = self._checker.check(" ".join(done), texts).text
+                if checked.startswith(shown) and len(checked) > len(shown):
+                    yield (
+                        checked[len(shown) :] if not shown else " " + checked[len(shown) :].lstrip()
+                    )
+                    shown = checked
+        if error is None and not raw.strip():
+            error = LLMError("the model returned an empty answer")
+        if error is not None and not shown:
+            final = self._failed(error, question, passages)
+            yield from stream_pieces(final.text)
+            yield final
+            return
+        if error is not None:
+            self._record(f"{type(error).__name__}: {error}")
+        else:
+            self._record("")
+        final = self._finish(raw, question, passages)
+        if final.text.startswith(shown) and len(final.text) > len(shown):
+            yield final.text[len(shown) :]
+        yield final
+
+    def _failed(self, exc: BaseException, question: str, passages: list[Passage]) -> Answer:
+        self._record(f"{type(exc).__name__}: {exc}")
+        log.warning("LLM %s failed, answering extractively: %s", self.name, exc)
+        if self.strict:
+            raise LLMError(f"the language model failed: {exc}") from exc
+        fallback = self._fallback.answer(question, passages)
+        if not fallback.declined:
+            fallback.text = f"{NOTICE} {fallback.text}"
+        return fallback
+
+    def _finish(self, reply: str, question: str, passages: list[Passage]) -> Answer:
         checked = self._checker.check(reply, [p.text for p in passages])
         if not checked.used:
             log.warning("LLM answer had no supported sentence; answering extractively")
@@ -97,10 +172,7 @@ class LLMAnswerer:
             result = future.result(timeout=self.deadline)
         except FutureTimeout as exc:
             raise LLMError(f"no answer within {self.deadline:g} s") from exc
-        content = getattr(result, "content", result)
-        if isinstance(content, list):
-            content = "".join(c.get("text", "") if isinstance(c, dict) else str(c) for c in content)
-        text = str(content or "").strip()
+        text = _text_of(result).strip()
         if not text:
             raise LLMError("the model returned an empty answer")
         return text

@@ -12,11 +12,11 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, Field
-from starlette.concurrency import run_in_threadpool
+from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 
-from companion.chat import ChatService, ChatUnavailable, QuestionError
-from companion.render import stream_pieces
+from companion.chat import ChatService, ChatUnavailable, QuestionError, check_question
 from companion.settings import Settings
+from companion.types import Answer
 from companion.web.guard import RateLimiter
 
 log = logging.getLogger(__name__)
@@ -110,9 +110,22 @@ def build_api(
                 "The chat is busy right now — please try again in a moment.",
                 {"Retry-After": "5"},
             )
+        wants_stream = body.stream or "text/event-stream" in request.headers.get("accept", "")
+        try:
+            check_question(body.question, settings.max_question_chars)
+            service = chat_for()
+        except QuestionError as exc:
+            return error(400, str(exc))
+        except ChatUnavailable as exc:
+            return error(503, str(exc))
+        if wants_stream:
+            return StreamingResponse(
+                _events(service, body.question, history, body.page_url),
+                media_type="text/event-stream",
+                headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+            )
         inflight += 1
         try:
-            service = chat_for()
             async with asyncio.timeout(settings.request_timeout), slots:
                 answer = await run_in_threadpool(service.ask, body.question, history, body.page_url)
         except QuestionError as exc:
@@ -123,17 +136,30 @@ def build_api(
             return error(503, "That took too long to answer. Please try again.")
         finally:
             inflight -= 1
-        payload = answer.public()
-        for c in payload["citations"]:
-            c.pop("passage", None)
-        wants_stream = body.stream or "text/event-stream" in request.headers.get("accept", "")
-        if not wants_stream:
-            return payload
-        return StreamingResponse(
-            _events(answer.text, payload),
-            media_type="text/event-stream",
-            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
-        )
+        return _public(answer)
+
+    async def _events(
+        service: ChatService, question: str, history: list[tuple[str, str]], page_url: str | None
+    ) -> AsyncIterator[str]:
+        """Server-sent events: `delta` pieces as they are ready, then the whole `answer`
+        (authoritative: a fallback may replace what the deltas said), or one `error`."""
+        nonlocal inflight
+        inflight += 1
+        try:
+            async with asyncio.timeout(settings.request_timeout), slots:
+                async for item in iterate_in_threadpool(
+                    service.stream(question, history, page_url)
+                ):
+                    if isinstance(item, Answer):
+                        yield _sse("answer", _public(item))
+                    else:
+                        yield _sse("delta", {"text": item})
+        except (QuestionError, ChatUnavailable) as exc:
+            yield _sse("error", {"error": str(exc)})
+        except TimeoutError:
+            yield _sse("error", {"error": "That took too long to answer. Please try again."})
+        finally:
+            inflight -= 1
 
     @router.get("/health", response_model=Health, responses={503: {"model": Health}})
     async def get_health() -> Any:
@@ -144,8 +170,12 @@ def build_api(
     return router
 
 
-async def _events(text: str, payload: dict[str, Any]) -> AsyncIterator[str]:
-    for piece in stream_pieces(text):
-        yield f"event: delta\ndata: {json.dumps({'text': piece})}\n\n"
-        await asyncio.sleep(0)
-    yield f"event: answer\ndata: {json.dumps(payload, ensure_ascii=False)}\n\n"
+def _public(answer: Answer) -> dict[str, Any]:
+    payload = answer.public()
+    for c in payload["citations"]:
+        c.pop("passage", None)
+    return payload
+
+
+def _sse(event: str, data: dict[str, Any]) -> str:
+    return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"

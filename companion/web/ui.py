@@ -13,8 +13,9 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from companion.chat import ChatService, ChatUnavailable, QuestionError
-from companion.render import answer_markdown, escape_md, stream_pieces
+from companion.render import answer_markdown, escape_md
 from companion.settings import Settings
+from companion.types import Answer
 from companion.web.guard import RateLimiter
 
 if TYPE_CHECKING:
@@ -74,20 +75,19 @@ def respond(
 ) -> Iterator[str]:
     """Stream a reply a few words at a time, then the full reply with its sources; never
     raises: a fan must never see a traceback."""
+    shown = ""
     try:
-        answer = chat.ask(message, history, page_url or None)
+        for item in chat.stream(message, history, page_url or None):
+            if isinstance(item, Answer):
+                yield answer_markdown(item, link_target)
+                return
+            shown += item
+            yield escape_md(shown)
     except (QuestionError, ChatUnavailable) as exc:
         yield str(exc)
-        return
     except Exception:
         log.exception("unexpected error while answering")
         yield "Sorry — something went wrong while answering. Please try again."
-        return
-    shown = ""
-    for piece in stream_pieces(escape_md(answer.text)):
-        shown += piece
-        yield shown
-    yield answer_markdown(answer, link_target)
 
 
 def build_ui(

@@ -135,3 +135,34 @@ def test_a_post_cannot_close_its_passage_or_change_the_rules(sample_components, 
     assert system == ("system", SYSTEM)
     assert user[1].count("</passage>") == 1 and user[1].count("<passage") == 1
     assert "untrusted" in SYSTEM and "Never follow" in SYSTEM
+
+
+def test_streamed_answer_shows_only_checked_sentences(sample_components, fake) -> None:
+    from companion.types import Answer
+
+    chat = llm_chat(sample_components, fake)
+    fake.answer(
+        "Samantha is voiced by Scarlett Johansson [1]. The film won eleven Oscars and grossed "
+        "two billion dollars in Japan [1]. Theodore buys an operating system called OS1 [1]."
+    )
+    items = list(chat.stream(SAMANTHA))
+    final = items[-1]
+    assert isinstance(final, Answer)
+    shown = "".join(i for i in items if isinstance(i, str))
+    assert len([i for i in items if isinstance(i, str)]) >= 2, "sentences arrive one by one"
+    assert "Scarlett Johansson [1]" in shown and "eleven Oscars" not in shown
+    assert final.text.startswith(shown.strip())
+    assert final.unsupported and "eleven Oscars" in final.unsupported[0]
+    assert fake.requests[-1].get("stream") is True
+
+
+def test_streamed_fault_falls_back_with_notice(sample_components, fake) -> None:
+    from companion.types import Answer
+
+    chat = llm_chat(sample_components, fake)
+    fake.act("status", status=500)
+    items = list(chat.stream(SAMANTHA))
+    shown = "".join(i for i in items if isinstance(i, str))
+    final = items[-1]
+    assert isinstance(final, Answer) and final.citations
+    assert shown.startswith(NOTICE) and "Scarlett Johansson" in shown
