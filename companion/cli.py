@@ -184,6 +184,23 @@ def ask(
         typer.echo(f"  [{c.n}] {c.title} — {c.date} — {c.url or c.source}")
 
 
+@app.command()
+def films(as_json: JsonOpt = False) -> None:
+    """List the films the archive reviews, with each review's reviewer, date and link."""
+    from companion.catalog import film_catalog
+
+    chat = _chat(_settings())
+    catalog = film_catalog(chat.store)
+    if as_json:
+        _emit({"films": catalog})
+        return
+    for entry in catalog:
+        year = f" ({entry['year']})" if entry["year"] else ""
+        typer.echo(f"{entry['film']}{year}")
+        for r in entry["reviews"]:
+            typer.echo(f"  {r['date'] or '?'}  {r['author'] or '?'}  {r['url'] or r['doc_id']}")
+
+
 @app.command(name="eval")
 def eval_(
     questions: Annotated[

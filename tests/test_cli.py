@@ -79,3 +79,18 @@ def test_search_before_any_ingest_says_what_to_do(tmp_path: Path, cli_env: dict[
     out = run_cli("search", "anything", env=env)
     assert out.returncode == 2
     assert "companion ingest" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_films_lists_each_film_with_its_reviews_in_date_order(cli_env: dict[str, str]) -> None:
+    out = run_cli("films", "--json", env=cli_env)
+    assert out.returncode == 0, out.stderr
+    films = json.loads(out.stdout)["films"]
+    assert len(films) == len({p.stem.removesuffix("-rewatch") for p in SAMPLE.glob("*.md")})
+    blade = next(f for f in films if f["film"] == "Blade Runner")
+    assert blade["year"] == 1982
+    assert [r["doc_id"] for r in blade["reviews"]] == [
+        "blade-runner-1982",
+        "blade-runner-1982-rewatch",
+    ]
+    assert set(blade["reviews"][0]) == {"doc_id", "title", "author", "date", "url"}
+    assert [f["film"].lower() for f in films] == sorted(f["film"].lower() for f in films)

@@ -3,6 +3,7 @@ at /, with the origin allowlist, security headers and body limits in front of al
 
 from __future__ import annotations
 
+import html
 import logging
 import threading
 from importlib import resources
@@ -15,6 +16,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from companion.chat import ChatService, ChatUnavailable
+from companion.render import safe_url
 from companion.settings import Settings
 from companion.store import StoreError
 from companion.web.api import Health, build_api
@@ -119,6 +121,30 @@ class Engine:
             )
 
 
+def films_html(catalog: list[dict[str, Any]]) -> str:
+    """The reviewed films as a plain page; every value comes from posts, so all is escaped."""
+    rows = []
+    for entry in catalog:
+        film = html.escape(entry["film"]) + (f" ({entry['year']})" if entry["year"] else "")
+        for r in entry["reviews"]:
+            url = safe_url(r["url"])
+            title = html.escape(r["title"] or entry["film"])
+            link = f'<a href="{url}">{title}</a>' if url else title
+            rows.append(
+                f"<tr><td>{film}</td><td>{link}</td><td>{html.escape(r['author'])}</td>"
+                f"<td>{html.escape(r['date'])}</td></tr>"
+            )
+    return (
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'><title>Reviewed films</title>"
+        "<style>body{font-family:system-ui,sans-serif;margin:2rem}td,th{padding:.3rem .8rem;"
+        "text-align:left;border-bottom:1px solid #ddd}</style></head><body>"
+        f"<h1>Reviewed films</h1><p>{len(catalog)} films. <a href='/'>Ask about them</a></p>"
+        "<table><tr><th>Film</th><th>Review</th><th>Reviewer</th><th>Date</th></tr>"
+        + "".join(rows)
+        + "</table></body></html>"
+    )
+
+
 def widget_js() -> str:
     return resources.files("companion.web").joinpath("static/widget.js").read_text("utf-8")
 
@@ -172,6 +198,19 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
             media_type="application/javascript; charset=utf-8",
             headers={"Cache-Control": "public, max-age=300"},
         )
+
+    @app.get("/films", include_in_schema=False)
+    async def films_page() -> Response:
+        from starlette.concurrency import run_in_threadpool
+
+        from companion.catalog import film_catalog
+
+        try:
+            chat = engine.chat()
+        except ChatUnavailable as exc:
+            return Response(html.escape(str(exc)), status_code=503, media_type="text/plain")
+        catalog = await run_in_threadpool(film_catalog, chat.store)
+        return Response(films_html(catalog), media_type="text/html; charset=utf-8")
 
     app = gr.mount_gradio_app(
         app,

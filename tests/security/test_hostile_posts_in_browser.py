@@ -88,3 +88,13 @@ def test_nothing_from_a_hostile_post_runs_in_the_widget(
     assert not any("evil.example" in r for r in requests), "no image or link fetched from a post"
     assert "Hostile Film" in chat.inner_text()
     page.close()
+
+
+def test_films_page_escapes_post_metadata(hostile_server: str) -> None:
+    import httpx
+
+    page = httpx.get(f"{hostile_server}/films", timeout=30)
+    assert page.status_code == 200
+    assert "Hostile Film" in page.text and "Arrival" in page.text
+    assert "<img src=x" not in page.text and "&lt;img src=x" in page.text
+    assert 'href="javascript:' not in page.text
