@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from companion import lexical
 from companion.answering import Answerer
@@ -52,14 +53,12 @@ def build_answerer(components: Components, strict: bool = False) -> Answerer:
         Thresholds(min_relevance=s.min_relevance, strong_relevance=s.strong_relevance),
         covered_films=components.store.films(),
     )
+    model: Any
     match s.llm:
         case "extractive":
             return extractive
         case "openai":
             from langchain_openai import ChatOpenAI
-
-            from companion.answering.check import CitationChecker
-            from companion.answering.llm import LLMAnswerer
 
             model = ChatOpenAI(
                 model=s.llm_model,
@@ -69,30 +68,25 @@ def build_answerer(components: Components, strict: bool = False) -> Answerer:
                 max_retries=0,
                 temperature=0,
             )
-            return LLMAnswerer(
-                model,
-                CitationChecker(components.embedder),
-                extractive,
-                name=f"openai:{s.llm_model}",
-                deadline=s.llm_timeout,
-                strict=strict,
-            )
+            name = f"openai:{s.llm_model}"
         case "llamacpp":
-            from companion.answering.check import CitationChecker
-            from companion.answering.llm import LLMAnswerer
             from companion.answering.local import LocalModel
 
             if s.llm_model_path is None:
                 raise StoreError("COMPANION_LLM=llamacpp needs COMPANION_LLM_MODEL_PATH")
-            local = LocalModel(s.llm_model_path, s.llm_prompt_format)
-            return LLMAnswerer(
-                local,
-                CitationChecker(components.embedder),
-                extractive,
-                name=f"llamacpp:{s.llm_model_path.name}",
-                deadline=s.llm_timeout,
-                strict=strict,
-            )
+            model = LocalModel(s.llm_model_path, s.llm_prompt_format)
+            name = f"llamacpp:{s.llm_model_path.name}"
+    from companion.answering.check import CitationChecker
+    from companion.answering.llm import LLMAnswerer
+
+    return LLMAnswerer(
+        model,
+        CitationChecker(components.embedder),
+        extractive,
+        name=name,
+        deadline=s.llm_timeout,
+        strict=strict,
+    )
 
 
 def build_chat(components: Components, strict: bool = False) -> ChatService:
