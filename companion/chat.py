@@ -68,12 +68,8 @@ class ChatService:
     ) -> Answer:
         """Answer ``question``; ``history`` holds earlier (question, answer) turns, oldest
         first; ``page_url`` is the blog post the fan is reading, if any."""
-        final: Answer | None = None
-        for item in self.stream(question, history, page_url):
-            if isinstance(item, Answer):
-                final = item
-        assert final is not None  # stream always ends with the Answer
-        return final
+        *_, final = self.stream(question, history, page_url)
+        return final  # type: ignore[return-value]  # a stream always ends with its Answer
 
     def stream(
         self,
@@ -91,9 +87,7 @@ class ChatService:
             passages = self.retriever.retrieve(
                 q, self._k, films=focus.films, exclude_urls=focus.exclude_urls
             )
-            streamer = getattr(self.answerer, "stream", None)
-            items = streamer(q, passages) if streamer else iter([self.answerer.answer(q, passages)])
-            for item in items:
+            for item in self.answerer.stream(q, passages):
                 if isinstance(item, Answer):
                     final = item
                 yield item

@@ -1,7 +1,6 @@
 """The Chroma store: one collection of review chunks, stamped with the model that embedded it.
 
-The client is built here and nowhere else, so a server-mode store later is one more branch in
-``open_client``. Chroma's own embedding function is never used (it would download a model):
+The client is built here and nowhere else: in-process on a folder, or a `chroma run` server. Chroma's own embedding function is never used (it would download a model):
 vectors always come from our embedder.
 """
 

@@ -6,6 +6,7 @@ plug in behind the same protocol.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Protocol
 
 from companion.types import Answer, Passage
@@ -17,3 +18,7 @@ class LLMError(RuntimeError):
 
 class Answerer(Protocol):
     def answer(self, question: str, passages: list[Passage]) -> Answer: ...
+
+    def stream(self, question: str, passages: list[Passage]) -> Iterator[str | Answer]:
+        """Pieces of the answer's text as they are ready, then the final ``Answer``."""
+        ...

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from companion.embedding import Embedder
+from companion.embedding import Embedder, cosine
 from companion.safety import looks_like_instructions
 from companion.text import sentences, terms
 
@@ -24,12 +24,6 @@ class Checked:
     text: str  # the kept sentences, citations renumbered 1..k in order of first use
     used: list[tuple[int, int, str]]  # (new n, passage index, best supporting passage sentence)
     unsupported: list[str]
-
-
-def _cos(a: list[float], b: list[float]) -> float:
-    num = sum(x * y for x, y in zip(a, b, strict=True))
-    den = (sum(x * x for x in a) ** 0.5) * (sum(y * y for y in b) ** 0.5)
-    return num / den if den else 0.0
 
 
 class CitationChecker:
@@ -51,7 +45,7 @@ class CitationChecker:
         words = terms(claim)
         overlap = len(words & terms(passage)) / len(words) if words else 1.0
         vectors = self._embedder.embed_documents([claim, *candidates])
-        sims = [_cos(vectors[0], v) for v in vectors[1:]]
+        sims = [cosine(vectors[0], v) for v in vectors[1:]]
         best = max(range(len(candidates)), key=lambda i: sims[i])
         return overlap >= self.min_overlap or sims[best] >= self.min_similarity, candidates[best]
 

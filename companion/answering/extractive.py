@@ -8,11 +8,10 @@ Thresholds were calibrated on questions about present and absent films (see docs
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from companion.embedding import Embedder
+from companion.embedding import Embedder, cosine
 from companion.render import stream_pieces
 from companion.safety import looks_like_instructions
 from companion.text import (
@@ -31,16 +30,11 @@ from companion.types import Answer, Citation, Passage
 
 @dataclass(frozen=True)
 class Thresholds:
-    min_relevance: float = 0.30
-    strong_relevance: float = 0.45
+    """From settings (COMPANION_MIN_RELEVANCE, COMPANION_STRONG_RELEVANCE); see docs/answering.md."""
+
+    min_relevance: float
+    strong_relevance: float
     min_coverage: float = 0.5
-
-
-def _cos(a: list[float], b: list[float]) -> float:
-    dot = sum(x * y for x, y in zip(a, b, strict=True))
-    na = math.sqrt(sum(x * x for x in a))
-    nb = math.sqrt(sum(y * y for y in b))
-    return dot / (na * nb) if na and nb else 0.0
 
 
 def film_label(p: Passage) -> str:
@@ -55,17 +49,14 @@ class ExtractiveAnswerer:
     def __init__(
         self,
         embedder: Embedder,
-        thresholds: Thresholds | None = None,
+        thresholds: Thresholds,
         covered_films: list[str] | None = None,
         max_quotes: int = 2,
     ) -> None:
         self._embedder = embedder
-        self._t = thresholds or Thresholds()
+        self._t = thresholds
         self._films = covered_films or []
         self._max_quotes = max_quotes
-
-    def set_covered_films(self, films: list[str]) -> None:
-        self._films = films
 
     def should_decline(self, question: str, passages: list[Passage]) -> bool:
         if not passages:
@@ -128,7 +119,7 @@ class ExtractiveAnswerer:
             have = terms(s)
             hits = sum(1 for w in wanted if expand({w}) & have)
             overlap = hits / len(wanted) if wanted else 0.0
-            score = 0.50 * _cos(q_vec, vec) + 0.35 * overlap + 0.15 * (p.score / top)
+            score = 0.50 * cosine(q_vec, vec) + 0.35 * overlap + 0.15 * (p.score / top)
             if who and has_person_name(s):
                 score += 0.08
             if s.rstrip("\"'”’)").endswith("?"):

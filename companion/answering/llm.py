@@ -14,7 +14,6 @@ import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
 
 from companion.answering import LLMError
@@ -63,14 +62,8 @@ class LLMAnswerer:
         self._lock = threading.Lock()
 
     def answer(self, question: str, passages: list[Passage]) -> Answer:
-        if self._fallback.should_decline(question, passages):
-            return self._fallback.decline()
-        try:
-            reply = self._complete(question, passages)
-        except Exception as exc:
-            return self._failed(exc, question, passages)
-        self._record("")
-        return self._finish(reply, question, passages)
+        *_, final = self.stream(question, passages)
+        return final  # type: ignore[return-value]
 
     def stream(self, question: str, passages: list[Passage]) -> Iterator[str | Answer]:
         """The answer as the model writes it, a checked sentence at a time (a fan never sees a
@@ -163,19 +156,6 @@ class LLMAnswerer:
             for new_n, i, quote in checked.used
         ]
         return Answer(text=text, citations=citations, unsupported=checked.unsupported)
-
-    def _complete(self, question: str, passages: list[Passage]) -> str:
-        # A hard deadline over the whole call: the client's own timeout is per read, and an
-        # endpoint that drips bytes would otherwise keep a fan waiting.
-        future = _POOL.submit(self._model.invoke, messages(question, passages))
-        try:
-            result = future.result(timeout=self.deadline)
-        except FutureTimeout as exc:
-            raise LLMError(f"no answer within {self.deadline:g} s") from exc
-        text = _text_of(result).strip()
-        if not text:
-            raise LLMError("the model returned an empty answer")
-        return text
 
     def _record(self, error: str) -> None:
         with self._lock:

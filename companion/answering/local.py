@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
-from typing import Any
 
 # family -> (template, stop sequences). {system}, {user} come from companion.answering.prompt.
 FORMATS: dict[str, tuple[str, list[str]]] = {
@@ -38,7 +37,7 @@ def guess_format(path: Path) -> str:
 
 
 class LocalModel:
-    """Just enough of a LangChain chat model (``invoke(messages)``) for ``LLMAnswerer``."""
+    """Just enough of a LangChain chat model (``stream(messages)``) for ``LLMAnswerer``."""
 
     def __init__(self, path: Path, fmt: str = "auto", max_tokens: int = 160, threads: int = 2):
         try:
@@ -58,16 +57,6 @@ class LocalModel:
     def prompt(self, messages: list[tuple[str, str]]) -> str:
         parts = dict(messages)
         return self._template.format(system=parts.get("system", ""), user=parts.get("human", ""))
-
-    def invoke(self, messages: list[tuple[str, str]]) -> str:
-        with self._lock:
-            out: Any = self._llm(
-                self.prompt(messages),
-                max_tokens=self._max_tokens,
-                temperature=0.0,
-                stop=self._stop,
-            )
-        return str(out["choices"][0]["text"]).strip()
 
     def stream(self, messages: list[tuple[str, str]]):  # type: ignore[no-untyped-def]
         with self._lock:

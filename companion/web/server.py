@@ -16,6 +16,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from companion.chat import ChatService, ChatUnavailable
+from companion.embedding import SentenceTransformerEmbedder
 from companion.render import safe_url
 from companion.settings import Settings
 from companion.store import StoreError
@@ -53,6 +54,8 @@ class Engine:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._chat: ChatService | None = None
+        self._embedder: SentenceTransformerEmbedder | None = None
+        self._posts: tuple[int, int] = (-1, 0)  # (chunks, posts) when last counted
         self._lock = threading.Lock()
         self.last_error = ""
 
@@ -72,7 +75,9 @@ class Engine:
                 try:
                     if self._store_gone():
                         raise StoreError(f"no store in {self.settings.chroma_dir}")
-                    self._chat = build_chat(build_components(self.settings, create=False))
+                    components = build_components(self.settings, create=False)
+                    self._chat = build_chat(components)
+                    self._embedder = components.embedder
                     self.last_error = ""
                 except Exception as exc:
                     self.last_error = str(exc)
@@ -96,14 +101,15 @@ class Engine:
         try:
             chat = self.chat()
             store = chat.store
-            chunks = store.count() if store else None
-            posts = len(store.posts()) if store else None
-            model = getattr(chat.retriever, "_embedder", None)
+            chunks = store.count() if store else 0
+            if store and self._posts[0] != chunks:  # a full metadata read: only on change
+                self._posts = (chunks, len(store.posts()))  # type: ignore[attr-defined]
+            posts = self._posts[1]
             status = getattr(chat.answerer, "status", None)
             return Health(
                 status="ok",
                 store=True,
-                model_loaded=bool(getattr(model, "loaded", False)),
+                model_loaded=bool(self._embedder and self._embedder.loaded),
                 posts=posts,
                 chunks=chunks,
                 llm=status() if status else {"backend": "extractive", "error": ""},
