@@ -40,11 +40,12 @@ test: install
 # 15 minutes on 2 cores. Results are written up in docs/benchmarks.md.
 bench: install
 	$(BIN)/pip install --disable-pip-version-check -q -e ".[test,bench]"
-	$(BIN)/python bench/ingest.py
+	$(BIN)/python bench/ingest_speed.py
 	$(BIN)/python bench/retrieval.py
 	$(BIN)/python bench/latency.py
 	$(BIN)/python bench/load.py
 	$(BIN)/python bench/film_extraction.py
+	$(BIN)/python bench/verdicts.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -8,12 +8,30 @@ import unicodedata
 from collections.abc import Iterator
 
 from companion.answering import Answerer, LLMError
+from companion.answering.rewrite import QueryRewriter
+from companion.cards import CardMaker
 from companion.followup import resolve
+from companion.querylog import Entry, QueryLog
+from companion.render import stream_pieces
 from companion.retrieval import Retriever
 from companion.store import Store
-from companion.types import Answer
+from companion.types import Answer, Passage
 
 log = logging.getLogger(__name__)
+
+
+SPOILER_NOTE = "The review also discusses plot turns; turn on spoilers to see them."
+
+
+SPOILER_MARGIN = 0.05
+
+
+def held_back(ranked: list[Passage]) -> int:
+    """Spoiler passages as close to the question as the best passage: the answer would have
+    drawn on them (one further down, e.g. the ending's paragraph for "who voices Samantha?",
+    is not worth a notice)."""
+    top = max((p.score for p in ranked), default=0.0)
+    return sum(p.spoiler and p.score >= top - SPOILER_MARGIN for p in ranked)
 
 
 class QuestionError(ValueError):
@@ -53,10 +71,18 @@ class ChatService:
         top_k: int,
         max_chars: int,
         store: Store | None = None,
+        cards: CardMaker | None = None,
+        query_log: QueryLog | None = None,
+        backend: str = "extractive",
+        rewriter: QueryRewriter | None = None,
     ) -> None:
         self.retriever = retriever
         self.answerer = answerer
         self.store = store
+        self.cards = cards
+        self.query_log = query_log
+        self.backend = backend
+        self.rewriter = rewriter
         self._k = top_k
         self._max_chars = max_chars
 
@@ -65,10 +91,12 @@ class ChatService:
         question: str,
         history: list[tuple[str, str]] | None = None,
         page_url: str | None = None,
+        spoilers: bool = False,
     ) -> Answer:
         """Answer ``question``; ``history`` holds earlier (question, answer) turns, oldest
-        first; ``page_url`` is the blog post the fan is reading, if any."""
-        *_, final = self.stream(question, history, page_url)
+        first; ``page_url`` is the blog post the fan is reading, if any; passages that give
+        away plot turns are left out unless ``spoilers``."""
+        *_, final = self.stream(question, history, page_url, spoilers)
         return final  # type: ignore[return-value]  # a stream always ends with its Answer
 
     def stream(
@@ -76,20 +104,34 @@ class ChatService:
         question: str,
         history: list[tuple[str, str]] | None = None,
         page_url: str | None = None,
+        spoilers: bool = False,
     ) -> Iterator[str | Answer]:
         """Pieces of the answer's text as they are ready, then the final ``Answer``."""
-        q = check_question(question, self._max_chars)
+        asked = q = check_question(question, self._max_chars)
         started = time.perf_counter()
-        final: Answer | None = None
         try:
+            if history and self.rewriter is not None and not self.retriever.films.named_in(q):
+                q = self.rewriter.rewrite(q, history)  # searched and answered; `asked` is logged
             page_film = self.store.film_for_url(page_url) if page_url and self.store else ""
             focus = resolve(q, history or [], self.retriever.films, page_film)
-            passages = self.retriever.retrieve(
-                q, self._k, films=focus.films, exclude_urls=focus.exclude_urls
+            films = focus.films if focus.films is not None else self.retriever.films.named_in(q)
+            card = self.cards.answer(q, films, spoilers) if self.cards and films else None
+            if card is not None:
+                yield from stream_pieces(card.text)
+                yield self._finish(asked, card, films, started)
+                return
+            ranked = self.retriever.retrieve(
+                q, self._k * 2, films=focus.films, exclude_urls=focus.exclude_urls
             )
-            for item in self.answerer.stream(q, passages):
+            passages = ranked if spoilers else [p for p in ranked if not p.spoiler]
+            held = 0 if spoilers else held_back(ranked[: self._k])
+            for item in self.answerer.stream(q, passages[: self._k]):
                 if isinstance(item, Answer):
-                    final = item
+                    item.held_back = held
+                    if held:
+                        item.text += f" ({SPOILER_NOTE})"
+                        yield f" ({SPOILER_NOTE})"
+                    item = self._finish(asked, item, films, started)
                 yield item
         except (QuestionError, ChatUnavailable):
             raise
@@ -100,10 +142,36 @@ class ChatService:
             raise ChatUnavailable(
                 "Sorry — the review archive is unavailable right now. Please try again later."
             ) from exc
-        if final is not None:
-            log.info(
-                "answered in %.0f ms, declined=%s, cited=%s",
-                (time.perf_counter() - started) * 1000,
-                final.declined,
-                [c.doc_id for c in final.citations],
-            )
+
+    def _finish(self, question: str, answer: Answer, films: list[str], started: float) -> Answer:
+        """Log the answer (a failing log never costs the fan an answer) and give it its id."""
+        ms = round((time.perf_counter() - started) * 1000)
+        log.info(
+            "answered in %d ms, kind=%s, declined=%s, cited=%s",
+            ms,
+            answer.kind,
+            answer.declined,
+            [c.doc_id for c in answer.citations],
+        )
+        if self.query_log is None:
+            return answer
+        cited = list(dict.fromkeys(c.doc_id for c in answer.citations))
+        entry = Entry(
+            question=question,
+            declined=answer.declined,
+            films=films or self._cited_films(answer),
+            cited=cited,
+            unsupported=answer.unsupported,
+            latency_ms=ms,
+            backend=self.backend,
+            kind=answer.kind,
+        )
+        try:
+            answer.id = self.query_log.record(entry)
+        except Exception:
+            log.exception("could not write the query log")
+        return answer
+
+    def _cited_films(self, answer: Answer) -> list[str]:
+        lead = " ".join(c.title for c in answer.citations[:1])
+        return self.retriever.films.named_in(lead) if lead else []

@@ -5,6 +5,7 @@ Heavy modules (torch, chromadb, gradio) are imported inside the commands so ``--
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 import sys
@@ -161,15 +162,22 @@ def ask(
         bool,
         typer.Option("--strict", help="Fail (exit 1) instead of falling back when the LLM fails."),
     ] = False,
+    spoilers: Annotated[
+        bool, typer.Option("--spoilers", help="Include passages that reveal endings and twists.")
+    ] = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """Answer a question from the reviews, with numbered citations."""
+    """Answer a question from the reviews, with numbered citations.
+
+    "What did the blog think of X?" gives one verdict card per review of X; "films like X?"
+    gives reviewed films close to X that the blog rated well.
+    """
     from companion.chat import ChatUnavailable, QuestionError
 
     settings = _settings()
     chat = _chat(settings, strict)
     try:
-        answer = chat.ask(question)
+        answer = chat.ask(question, spoilers=spoilers)
     except (QuestionError, ChatUnavailable) as exc:
         _fail(str(exc))
         return
@@ -226,6 +234,70 @@ def eval_(
         _emit(result)
     else:
         typer.echo(format_table(result))
+
+
+def _since(value: str | None) -> dt.datetime | None:
+    if not value:
+        return None
+    try:
+        parsed = dt.datetime.fromisoformat(value)
+    except ValueError:
+        _fail(f"--since {value!r} is not a date like 2026-11-01")
+        raise
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+
+
+def _query_log(settings: Settings):  # type: ignore[no-untyped-def]
+    from companion.querylog import QueryLog
+
+    if not settings.query_log_db.exists():
+        _fail(f"no query log in {settings.data_dir} yet: it fills as fans use the chat", 2)
+    return QueryLog(settings.query_log_db, settings.log_retention_days)
+
+
+@app.command()
+def report(
+    since: Annotated[
+        str | None, typer.Option(help="Only questions from this date on (2026-11-01).")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """What fans asked: most asked films, questions the archive could not answer (grouped by
+    film or topic), answers with a thumbs-down and sentences the citation check dropped."""
+    from companion.report import build_report, report_text
+
+    settings = _settings()
+    start = _since(since)
+    result = build_report(_query_log(settings).rows(start), start)
+    if as_json:
+        _emit(result)
+    else:
+        typer.echo(report_text(result))
+
+
+log_app = typer.Typer(help="Export or delete the query log (what fans asked).")
+app.add_typer(log_app, name="log")
+
+
+@log_app.command("export")
+def log_export(
+    since: Annotated[str | None, typer.Option(help="Only entries from this date on.")] = None,
+) -> None:
+    """Print the log as JSON lines, oldest first."""
+    for row in _query_log(_settings()).rows(_since(since)):
+        typer.echo(json.dumps(row, ensure_ascii=False))
+
+
+@log_app.command("delete")
+def log_delete(
+    before: Annotated[str | None, typer.Option(help="Delete entries older than this date.")] = None,
+    all_: Annotated[bool, typer.Option("--all", help="Delete every entry.")] = False,
+) -> None:
+    """Delete entries from the log (older than --before, or --all)."""
+    if bool(before) == all_:
+        _fail("say what to delete: --before DATE or --all")
+    removed = _query_log(_settings()).delete(_since(before))
+    typer.echo(f"deleted {removed} entries")
 
 
 @app.command()

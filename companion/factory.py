@@ -2,18 +2,27 @@
 
 from __future__ import annotations
 
+import logging
+import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
 from companion import lexical
 from companion.answering import Answerer
 from companion.answering.extractive import ExtractiveAnswerer, Thresholds
+from companion.answering.rewrite import QueryRewriter
+from companion.cards import CardMaker
 from companion.chat import ChatService
 from companion.embedding import SentenceTransformerEmbedder
+from companion.judgement import Judge
 from companion.lexical import LexicalIndex
+from companion.querylog import QueryLog
 from companion.retrieval import HybridRetriever
 from companion.settings import Settings
 from companion.store import ChromaStore, StoreError, model_dimension, open_client
+
+log = logging.getLogger(__name__)
+REWRITE_SECONDS = 5.0  # a follow-up rewrite may use this much of the fan's wait
 
 
 @dataclass
@@ -45,18 +54,12 @@ def ensure_lexical(components: Components) -> None:
         lexical.build(ids, texts, s.bm25_dir)
 
 
-def build_answerer(components: Components, strict: bool = False) -> Answerer:
-    """The one place that picks who writes answers (``COMPANION_LLM``)."""
-    s = components.settings
-    extractive = ExtractiveAnswerer(
-        components.embedder,
-        Thresholds(min_relevance=s.min_relevance, strong_relevance=s.strong_relevance),
-        covered_films=components.store.films(),
-    )
-    model: Any
+def build_model(settings: Settings) -> tuple[Any, str] | None:
+    """The chat model ``COMPANION_LLM`` names and its label, or None for extractive answers."""
+    s = settings
     match s.llm:
         case "extractive":
-            return extractive
+            return None
         case "openai":
             from langchain_openai import ChatOpenAI
 
@@ -68,34 +71,78 @@ def build_answerer(components: Components, strict: bool = False) -> Answerer:
                 max_retries=0,
                 temperature=0,
             )
-            name = f"openai:{s.llm_model}"
+            return model, f"openai:{s.llm_model}"
         case "llamacpp":
             from companion.answering.local import LocalModel
 
             if s.llm_model_path is None:
                 raise StoreError("COMPANION_LLM=llamacpp needs COMPANION_LLM_MODEL_PATH")
-            model = LocalModel(s.llm_model_path, s.llm_prompt_format)
-            name = f"llamacpp:{s.llm_model_path.name}"
+            return LocalModel(s.llm_model_path, s.llm_prompt_format), (
+                f"llamacpp:{s.llm_model_path.name}"
+            )
+
+
+def build_answerer(
+    components: Components, model: tuple[Any, str] | None, strict: bool = False
+) -> Answerer:
+    """The one place that picks who writes answers."""
+    s = components.settings
+    extractive = ExtractiveAnswerer(
+        components.embedder,
+        Thresholds(min_relevance=s.min_relevance, strong_relevance=s.strong_relevance),
+        covered_films=components.store.films(),
+    )
+    if model is None:
+        return extractive
     from companion.answering.check import CitationChecker
     from companion.answering.llm import LLMAnswerer
 
     return LLMAnswerer(
-        model,
+        model[0],
         CitationChecker(components.embedder),
         extractive,
-        name=name,
+        name=model[1],
         deadline=s.llm_timeout,
         strict=strict,
     )
 
 
-def build_chat(components: Components, strict: bool = False) -> ChatService:
+def open_query_log(settings: Settings) -> QueryLog | None:
+    """The editor's query log, or None when ``COMPANION_QUERY_LOG`` turns it off."""
+    if not settings.query_log:
+        return None
+    try:
+        return QueryLog(settings.query_log_db, settings.log_retention_days)
+    except (OSError, sqlite3.Error) as exc:
+        log.warning("query log off: cannot open %s (%s)", settings.query_log_db, exc)
+        return None
+
+
+def build_chat(
+    components: Components, strict: bool = False, query_log: QueryLog | None = None
+) -> ChatService:
+    """The chat; only servers pass a ``query_log``: an editor's own CLI questions are not
+    fans' questions."""
     s = components.settings
     ensure_lexical(components)
-    answerer = build_answerer(components, strict)
+    model = build_model(s)
+    answerer = build_answerer(components, model, strict)
+    rewriter = (
+        QueryRewriter(model[0], min(s.llm_timeout, REWRITE_SECONDS), s.max_question_chars)
+        if model
+        else None
+    )
     retriever = HybridRetriever(
         components.store, components.embedder, LexicalIndex(s.bm25_dir), per_post=3
     )
     return ChatService(
-        retriever, answerer, top_k=s.top_k, max_chars=s.max_question_chars, store=components.store
+        retriever,
+        answerer,
+        top_k=s.top_k,
+        max_chars=s.max_question_chars,
+        store=components.store,
+        cards=CardMaker(components.store, components.embedder, Judge(components.embedder)),
+        query_log=query_log,
+        backend=model[1] if model else "extractive",
+        rewriter=rewriter,
     )

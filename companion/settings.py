@@ -94,6 +94,19 @@ class Settings(BaseSettings):
     request_timeout: float = Field(default=30.0, gt=0, description="Seconds per answer.")
     max_body_bytes: int = Field(default=65_536, ge=1024, description="Largest API request body.")
 
+    query_log: bool = Field(
+        default=True,
+        description="Keep a log of questions for the editor's report (never IP addresses).",
+    )
+    log_retention_days: int = Field(
+        default=90, ge=1, description="Questions older than this are deleted from the log."
+    )
+    editor_password: SecretStr = Field(
+        default=SecretStr(""),
+        description="Password for the editor's page at /editor (user name: editor). "
+        "Empty: the page is off.",
+    )
+
     @property
     def origins(self) -> list[str]:
         return [o.strip().rstrip("/") for o in self.allowed_origins.split(",") if o.strip()]
@@ -109,6 +122,10 @@ class Settings(BaseSettings):
     @property
     def records_db(self) -> Path:
         return self.data_dir / "records.sqlite"
+
+    @property
+    def query_log_db(self) -> Path:
+        return self.data_dir / "queries.sqlite"
 
     @property
     def lock_file(self) -> Path:

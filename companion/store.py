@@ -219,6 +219,52 @@ class ChromaStore:
                     out[str(m.get("doc_id"))] = dict(m)
         return out
 
+    def film_posts(self, films: list[str]) -> list[dict[str, Any]]:
+        """One metadata record per post about these films, oldest review first."""
+        if not films:
+            return []
+        where: Any = {"film": films[0]} if len(films) == 1 else {"film": {"$in": films}}
+        got = self._collection.get(where=where, include=["metadatas"])
+        out: dict[str, dict[str, Any]] = {}
+        for m in got["metadatas"] or []:
+            if m and m.get("doc_id") not in out:
+                out[str(m.get("doc_id"))] = dict(m)
+        return sorted(out.values(), key=lambda m: (str(m.get("date", "")), str(m["doc_id"])))
+
+    def film_years(self, film: str) -> set[int]:
+        """The release years recorded for a film's reviews (remakes share a title)."""
+        return {int(m.get("year") or 0) for m in self.film_posts([film])} - {0}
+
+    def post_chunks(self, doc_ids: list[str]) -> dict[str, list[Passage]]:
+        """These posts' chunks in reading order (score 0), keyed by post id."""
+        if not doc_ids:
+            return {}
+        where: Any = {"doc_id": doc_ids[0]} if len(doc_ids) == 1 else {"doc_id": {"$in": doc_ids}}
+        got = self._collection.get(where=where, include=["documents", "metadatas"])
+        found: dict[str, list[tuple[int, Passage]]] = {}
+        for cid, doc, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True):
+            m = dict(meta or {})
+            p = passage_from(cid, doc or "", m, 0.0)
+            found.setdefault(p.doc_id, []).append((int(m.get("chunk") or 0), p))
+        return {d: [p for _, p in sorted(ps, key=lambda t: t[0])] for d, ps in found.items()}
+
+    def post_vectors(self) -> tuple[dict[str, dict[str, Any]], dict[str, np.ndarray]]:
+        """Each post's metadata and the unit mean of its chunk vectors (a whole-review
+        profile, for "films like this one"); one paged read of the collection."""
+        metas: dict[str, dict[str, Any]] = {}
+        sums: dict[str, np.ndarray] = {}
+        for got in self._pages(["metadatas", "embeddings"]):
+            for m, emb in zip(got["metadatas"] or [], got["embeddings"], strict=True):
+                if not m:
+                    continue
+                doc_id = str(m.get("doc_id"))
+                e = np.asarray(emb, dtype=np.float32)
+                e = e / (float(np.linalg.norm(e)) or 1.0)
+                sums[doc_id] = sums[doc_id] + e if doc_id in sums else e
+                metas.setdefault(doc_id, dict(m))
+        vectors = {d: v / (float(np.linalg.norm(v)) or 1.0) for d, v in sums.items()}
+        return metas, vectors
+
     def chunk_ids_by_film(self) -> dict[str, list[str]]:
         """Every reviewed film's chunk ids, for spotting and searching a film a fan names."""
         out: dict[str, list[str]] = {}
@@ -260,6 +306,7 @@ def passage_from(cid: str, document: str, meta: dict[str, Any], score: float) ->
         film=str(meta.get("film", "")),
         year=int(year) if isinstance(year, int) and year > 0 else None,
         section=str(meta.get("section", "")),
+        spoiler=bool(meta.get("spoiler", False)),
     )
 
 

@@ -24,7 +24,8 @@ STOPWORDS = frozenset(
 # Words that every question to a film blog uses; they carry no evidence about a particular post.
 DOMAIN_WORDS = frozenset(
     """film films movie movies review reviews reviewed blog blogs think thought opinion verdict
-    watch watched see seen any one ones think rate rated rating score archive post posts""".split()
+    watch watched see seen any one ones think rate rated rating score archive post posts good
+    bad great worth""".split()
 )
 
 
@@ -46,6 +47,15 @@ def terms(text: str) -> set[str]:
     }
 
 
+def content_words(text: str) -> list[str]:
+    """Lower-cased words that say what a question is about (unstemmed, for people to read)."""
+    return [
+        w.lower()
+        for w in _WORD.findall(text)
+        if len(w) > 2 and w.lower() not in STOPWORDS and w.lower() not in DOMAIN_WORDS
+    ]
+
+
 _JOINERS = {"of", "the", "de"}
 _WORD_OR_MARK = re.compile(r"[A-Za-z0-9À-ÿ']+|[,;:.!?()\"“”—–-]")
 _SEQUEL = re.compile(r"^(?:\d{1,2}|I{2,3}|IV|V|VI{1,3})$")
@@ -57,6 +67,15 @@ def names(question: str) -> list[tuple[str, ...]]:
     runs of capitalised words after the first word ("Star Wars" -> ("star", "war"); small
     words inside a run stay: "Lord of the Rings"), a sequel number stays with its run
     ("Jaws 2" -> ("jaw", "2")), and a year stands alone ("2012")."""
+    return [tuple(stem(w) for w in run) for run in _name_runs(question)]
+
+
+def named_phrases(question: str) -> list[str]:
+    """The same names as written ("Jurassic Park"), for people to read."""
+    return [" ".join(run) for run in _name_runs(question)]
+
+
+def _name_runs(question: str) -> list[list[str]]:
     words = _WORD_OR_MARK.findall(question)
     runs: list[list[str]] = []
     run: list[str] = []
@@ -72,7 +91,7 @@ def names(question: str) -> list[tuple[str, ...]]:
             runs.append([w])
             run = []
             continue
-        cap = i > 0 and w[:1].isupper() and w.lower() != "i"
+        cap = i > 0 and words[i - 1] not in {".", "?", "!"} and w[:1].isupper() and w.lower() != "i"
         if cap or (run and (w.lower() in _JOINERS or _SEQUEL.match(w))):
             run.append(w)
             continue
@@ -86,7 +105,7 @@ def names(question: str) -> list[tuple[str, ...]]:
         while r and r[-1].lower() in _JOINERS:
             r = r[:-1]
         if r:
-            out.append(tuple(stem(w) for w in r))
+            out.append(r)
     return out
 
 

@@ -54,6 +54,7 @@ class Passage:
     film: str = ""
     year: int | None = None
     section: str = ""
+    spoiler: bool = False
 
     def as_result(self) -> dict[str, Any]:
         """The public ``companion search --json`` shape."""
@@ -90,6 +91,11 @@ class Answer:
     citations: list[Citation] = field(default_factory=list)
     declined: bool = False
     unsupported: list[str] = field(default_factory=list)
+    # "answer", or "verdict" / "recommendations" when ``cards`` carries one card per review.
+    kind: str = "answer"
+    cards: list[dict[str, Any]] = field(default_factory=list)
+    held_back: int = 0  # spoiler passages left out of this answer
+    id: str = ""  # the query log's handle for thumbs up/down; empty when not logged
 
     def public(self) -> dict[str, Any]:
         return {
@@ -97,4 +103,8 @@ class Answer:
             "declined": self.declined,
             "citations": [c.public() for c in self.citations],
             "unsupported": list(self.unsupported),
+            "kind": self.kind,
+            "cards": list(self.cards),
+            "spoilers_held_back": self.held_back,
+            "id": self.id or None,
         }

@@ -6,6 +6,7 @@ says "the film" still matches a question that names it; readers see the body alo
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -13,9 +14,10 @@ from pathlib import Path
 from langchain_core.documents import Document
 
 from companion.types import Post
+from ingest.spoilers import spoiler_flags
 
 # Bump when chunk text or metadata changes shape, so every post is re-chunked once.
-CHUNKER_VERSION = "2"
+CHUNKER_VERSION = "3"
 
 
 @dataclass
@@ -53,19 +55,41 @@ class Chunker:
         return headers, body
 
     def chunks(self, post: Post) -> list[Document]:
+        """The post's chunks; a chunk never mixes spoiler and spoiler-free paragraphs, so
+        answers can leave out exactly the paragraphs that give the plot away."""
         headers, body = self._splitters
         base = post.metadata()
         out: list[Document] = []
         for section in headers.split_text(post.text):
             heading = section.metadata.get("h3") or section.metadata.get("h2") or ""
-            for piece in body.split_text(section.page_content):
-                piece = piece.strip()
-                if not piece:
-                    continue
-                header = context_header(post, heading)
-                meta = {**base, "section": heading, "header": header, "chunk": len(out)}
-                out.append(Document(page_content=f"{header}\n\n{piece}", metadata=meta))
+            header = context_header(post, heading)
+            for text, spoiler in spoiler_runs(section.page_content):
+                for piece in body.split_text(text):
+                    piece = piece.strip()
+                    if not piece:
+                        continue
+                    meta = {
+                        **base,
+                        "section": heading,
+                        "header": header,
+                        "chunk": len(out),
+                        "spoiler": spoiler,
+                    }
+                    out.append(Document(page_content=f"{header}\n\n{piece}", metadata=meta))
         return out
+
+
+def spoiler_runs(text: str) -> list[tuple[str, bool]]:
+    """The text as runs of consecutive paragraphs that share a spoiler flag. LangChain's
+    header splitter turns a blank line between paragraphs into "  \\n"."""
+    paragraphs = [p.strip() for p in re.split(r"\n\s*\n| {2}\n", text) if p.strip()]
+    runs: list[tuple[str, bool]] = []
+    for para, flag in zip(paragraphs, spoiler_flags(paragraphs), strict=True):
+        if runs and runs[-1][1] == flag:
+            runs[-1] = (f"{runs[-1][0]}\n\n{para}", flag)
+        else:
+            runs.append((para, flag))
+    return runs
 
 
 def context_header(post: Post, section: str) -> str:

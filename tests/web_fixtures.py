@@ -20,6 +20,8 @@ import pytest
 
 from tests.conftest import ROOT
 
+EDITOR_PASSWORD = "correct horse battery staple"
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -98,6 +100,7 @@ def server(cli_env: dict[str, str], blog: Site) -> Iterator[str]:
         "COMPANION_ALLOWED_ORIGINS": blog.url,
         "COMPANION_TRUSTED_PROXIES": "127.0.0.1/32",
         "COMPANION_RATE_LIMIT_PER_MINUTE": "12",
+        "COMPANION_EDITOR_PASSWORD": EDITOR_PASSWORD,
     }
     proc, url = start_server(env)
     yield url

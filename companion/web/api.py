@@ -31,6 +31,14 @@ class AskRequest(BaseModel):
     )
     page_url: str | None = Field(default=None, description="The blog post the fan is reading.")
     stream: bool = Field(default=False, description="Answer as server-sent events.")
+    spoilers: bool = Field(
+        default=False, description="Include passages that reveal endings and twists."
+    )
+
+
+class FeedbackRequest(BaseModel):
+    id: str = Field(description="The `id` of an answer from /api/ask.", max_length=64)
+    helpful: bool = Field(description="true for thumbs up, false for thumbs down.")
 
 
 class CitationOut(BaseModel):
@@ -50,6 +58,18 @@ class AskResponse(BaseModel):
     unsupported: list[str] = Field(
         default_factory=list,
         description="Sentences the model wrote that the reviews don't support.",
+    )
+    kind: str = Field(
+        default="answer", description="answer, verdict (cards) or recommendations (cards)."
+    )
+    cards: list[dict[str, Any]] = Field(
+        default_factory=list, description="One card per review for verdicts/recommendations."
+    )
+    spoilers_held_back: int = Field(
+        default=0, description="Passages left out because they reveal plot turns."
+    )
+    id: str | None = Field(
+        default=None, description="Handle for /api/feedback; null when the log is off."
     )
 
 
@@ -120,14 +140,16 @@ def build_api(
             return error(503, str(exc))
         if wants_stream:
             return StreamingResponse(
-                _events(service, body.question, history, body.page_url),
+                _events(service, body.question, history, body.page_url, body.spoilers),
                 media_type="text/event-stream",
                 headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
             )
         inflight += 1
         try:
             async with asyncio.timeout(settings.request_timeout), slots:
-                answer = await run_in_threadpool(service.ask, body.question, history, body.page_url)
+                answer = await run_in_threadpool(
+                    service.ask, body.question, history, body.page_url, body.spoilers
+                )
         except QuestionError as exc:
             return error(400, str(exc))
         except ChatUnavailable as exc:
@@ -139,7 +161,11 @@ def build_api(
         return _public(answer)
 
     async def _events(
-        service: ChatService, question: str, history: list[tuple[str, str]], page_url: str | None
+        service: ChatService,
+        question: str,
+        history: list[tuple[str, str]],
+        page_url: str | None,
+        spoilers: bool,
     ) -> AsyncIterator[str]:
         """Server-sent events: `delta` pieces as they are ready, then the whole `answer`
         (authoritative: a fallback may replace what the deltas said), or one `error`."""
@@ -148,7 +174,7 @@ def build_api(
         try:
             async with asyncio.timeout(settings.request_timeout), slots:
                 async for item in iterate_in_threadpool(
-                    service.stream(question, history, page_url)
+                    service.stream(question, history, page_url, spoilers)
                 ):
                     if isinstance(item, Answer):
                         yield _sse("answer", _public(item))
@@ -160,6 +186,24 @@ def build_api(
             yield _sse("error", {"error": "That took too long to answer. Please try again."})
         finally:
             inflight -= 1
+
+    @router.post(
+        "/feedback",
+        responses={404: {"description": "No such answer (or the log is off)"}},
+    )
+    async def feedback(body: FeedbackRequest, request: Request) -> Any:
+        """Thumbs up or down on an answer, for the editor's report."""
+        wait = limiter.check(client_of(request))
+        if wait:
+            return error(429, "Too many requests.", {"Retry-After": str(max(1, round(wait)))})
+        try:
+            service = chat_for()
+        except ChatUnavailable as exc:
+            return error(503, str(exc))
+        log_ = service.query_log
+        if log_ is None or not await run_in_threadpool(log_.feedback, body.id, body.helpful):
+            return error(404, "No answer with that id.")
+        return {"ok": True}
 
     @router.get("/health", response_model=Health, responses={503: {"model": Health}})
     async def get_health() -> Any:

@@ -21,6 +21,7 @@ from companion.render import safe_url
 from companion.settings import Settings
 from companion.store import StoreError
 from companion.web.api import Health, build_api
+from companion.web.editor import build_editor
 from companion.web.guard import RateLimiter, client_ip, origin_allowed, parse_networks
 
 log = logging.getLogger(__name__)
@@ -58,6 +59,9 @@ class Engine:
         self._posts: tuple[int, int] = (-1, 0)  # (chunks, posts) when last counted
         self._lock = threading.Lock()
         self.last_error = ""
+        from companion.factory import open_query_log
+
+        self.query_log = open_query_log(settings)
 
     def _store_gone(self) -> bool:
         """The embedded store's files were deleted under us (a server keeps none locally)."""
@@ -76,7 +80,7 @@ class Engine:
                     if self._store_gone():
                         raise StoreError(f"no store in {self.settings.chroma_dir}")
                     components = build_components(self.settings, create=False)
-                    self._chat = build_chat(components)
+                    self._chat = build_chat(components, query_log=self.query_log)
                     self._embedder = components.embedder
                     self.last_error = ""
                 except Exception as exc:
@@ -194,6 +198,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
         return JSONResponse({"error": detail}, exc.status_code, headers=exc.headers)
 
     app.include_router(build_api(engine.chat, engine.health, settings, limiter, client_of))
+    app.include_router(build_editor(settings, engine.query_log, limiter, client_of))
 
     js = widget_js()
 

@@ -72,22 +72,23 @@ def respond(
     history: list[tuple[str, str]] | None = None,
     page_url: str | None = None,
     link_target: str = "_blank",
-) -> Iterator[str]:
-    """Stream a reply a few words at a time, then the full reply with its sources; never
-    raises: a fan must never see a traceback."""
+    spoilers: bool = False,
+) -> Iterator[tuple[str, str]]:
+    """Stream a reply a few words at a time, then the full reply with its sources, each with
+    the answer's log id once known; never raises: a fan must never see a traceback."""
     shown = ""
     try:
-        for item in chat.stream(message, history, page_url or None):
+        for item in chat.stream(message, history, page_url or None, spoilers):
             if isinstance(item, Answer):
-                yield answer_markdown(item, link_target)
+                yield answer_markdown(item, link_target), item.id
                 return
             shown += item
-            yield escape_md(shown)
+            yield escape_md(shown), ""
     except (QuestionError, ChatUnavailable) as exc:
-        yield str(exc)
+        yield str(exc), ""
     except Exception:
         log.exception("unexpected error while answering")
-        yield "Sorry — something went wrong while answering. Please try again."
+        yield "Sorry — something went wrong while answering. Please try again.", ""
 
 
 def build_ui(
@@ -104,31 +105,52 @@ def build_ui(
     target = "_top" if compact else "_blank"
 
     def submit(
-        message: str, history: list[Any], page_url: str, request: gr.Request
-    ) -> Iterator[tuple[list[Any], str]]:
+        message: str,
+        history: list[Any],
+        page_url: str,
+        spoilers: bool,
+        ids: dict[int, str],
+        request: gr.Request,
+    ) -> Iterator[tuple[list[Any], str, dict[int, str]]]:
         past = turns(history)
         history = [
             *(history or []),
             {"role": "user", "content": escape_md(message or "")},
             {"role": "assistant", "content": "…"},
         ]
-        yield history, ""
+        ids = dict(ids or {})
+        yield history, "", ids
         wait = limiter.check(client_of(request))
         if wait:
             history[-1]["content"] = (
                 f"You're asking faster than I can read — please wait {max(1, round(wait))} s."
             )
-            yield history, ""
+            yield history, "", ids
             return
         try:
             chat = chat_for()
         except ChatUnavailable as exc:
             history[-1]["content"] = str(exc)
-            yield history, ""
+            yield history, "", ids
             return
-        for text in respond(chat, message, past, page_url, target):
+        for text, answer_id in respond(chat, message, past, page_url, target, bool(spoilers)):
             history[-1]["content"] = text
-            yield history, ""
+            if answer_id:
+                ids[len(history) - 1] = answer_id
+            yield history, "", ids
+
+    def rate(ids: dict[int, str], like: gr.LikeData) -> None:
+        """A thumbs up/down on an answer goes to the query log (ignored when it is off)."""
+        index = like.index[0] if isinstance(like.index, (list, tuple)) else like.index
+        answer_id = (ids or {}).get(int(index))
+        if not answer_id or like.liked not in (True, False):
+            return
+        try:
+            chat = chat_for()
+        except ChatUnavailable:
+            return
+        if chat.query_log is not None:
+            chat.query_log.feedback(answer_id, bool(like.liked))
 
     with gr.Blocks(title=TITLE, analytics_enabled=False, fill_height=True) as demo:
         if not compact:
@@ -144,6 +166,7 @@ def build_ui(
         )
         page = gr.Textbox(visible=False)
         greeting = gr.Textbox(visible=False)
+        ids = gr.State({})
         box = gr.Textbox(
             placeholder="Ask about a film the blog reviewed…",
             max_length=settings.max_question_chars,
@@ -151,12 +174,21 @@ def build_ui(
             submit_btn=True,
             elem_id="companion-question",
         )
+        spoilers = gr.Checkbox(
+            label="Show spoilers",
+            value=False,
+            info=None if compact else "Include passages that reveal endings and twists.",
+            elem_id="companion-spoilers",
+            container=False,
+        )
         if not compact:
             gr.Examples(EXAMPLES, inputs=box)
+        chatbot.like(rate, [ids], None, api_visibility="private")
+        chatbot.clear(dict, None, [ids], api_visibility="private")  # forget the old answers' ids
         box.submit(
             submit,
-            [box, chatbot, page],
-            [chatbot, box],
+            [box, chatbot, page, spoilers, ids],
+            [chatbot, box, ids],
             api_name="chat",
             concurrency_limit=settings.concurrency_limit,
         )

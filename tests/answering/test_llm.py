@@ -12,7 +12,7 @@ from companion.answering.llm import NOTICE
 from companion.answering.prompt import SYSTEM
 from companion.chat import ChatService, ChatUnavailable
 from companion.factory import Components, build_chat
-from tests.fakes.openai_server import FakeOpenAI, serve
+from tests.fakes.openai_server import Behaviour, FakeOpenAI, serve
 
 
 @pytest.fixture(scope="module")
@@ -166,3 +166,56 @@ def test_streamed_fault_falls_back_with_notice(sample_components, fake) -> None:
     final = items[-1]
     assert isinstance(final, Answer) and final.citations
     assert shown.startswith(NOTICE) and "Scarlett Johansson" in shown
+
+
+# A turn that never names its film, so carrying the film in focus cannot resolve "it".
+VAGUE = [
+    (
+        "Which film is about a man who borrows another man's identity to go to space?",
+        "That is the one about genetic discrimination, where Vincent poses as Jerome.",
+    )
+]
+
+
+def test_follow_up_is_rewritten_by_the_model_before_retrieval(sample_components, fake) -> None:
+    chat = llm_chat(sample_components, fake)
+    fake.then(Behaviour(reply="Who directed Gattaca?"))
+    fake.answer("Gattaca was written and directed by Andrew Niccol [1].")
+    answer = chat.ask("Who directed it?", VAGUE)
+    rewrite, answering = fake.requests[-2:]
+    assert "<conversation>" in rewrite["messages"][1]["content"]
+    assert "Vincent poses as Jerome" in rewrite["messages"][1]["content"]
+    assert "Question: Who directed Gattaca?" in answering["messages"][1]["content"]
+    assert {c.doc_id for c in answer.citations} == {"gattaca-1997"}
+
+
+def test_a_failed_rewrite_searches_the_question_as_asked(
+    sample_components, fake, monkeypatch
+) -> None:
+    chat = llm_chat(sample_components, fake, llm_timeout=1.5)
+    searched: list[str] = []
+    retrieve = chat.retriever.retrieve
+    monkeypatch.setattr(
+        chat.retriever, "retrieve", lambda q, *a, **kw: searched.append(q) or retrieve(q, *a, **kw)
+    )
+    for failure in (
+        Behaviour(mode="status", status=500),
+        Behaviour(mode="stall", stall=4.0),
+        Behaviour(reply="Sure! Here is the rewritten question:\nWho directed Gattaca?"),
+    ):
+        fake.then(failure)
+        fake.answer("I couldn't find that in the blog's reviews.")
+        started = time.monotonic()
+        chat.ask("Who directed it?", VAGUE)
+        assert time.monotonic() - started < 6
+        assert searched[-1] == "Who directed it?"
+    assert len(searched) == 3
+
+
+def test_no_rewrite_without_history_or_when_the_film_is_named(sample_components, fake) -> None:
+    chat = llm_chat(sample_components, fake)
+    fake.answer("Samantha is voiced by Scarlett Johansson [1].")
+    before = len(fake.requests)
+    chat.ask(SAMANTHA)
+    chat.ask(SAMANTHA, VAGUE)
+    assert len(fake.requests) - before == 2  # two answers, no rewrite call

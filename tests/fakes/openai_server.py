@@ -1,6 +1,7 @@
 """A local HTTP server speaking the OpenAI chat-completions protocol: a test double at the
 network boundary. Tests tell it what to do next: answer with a given text (plain or streamed),
-stall, fail with a status, drop the connection, or send something malformed."""
+stall, fail with a status, drop the connection, or send something malformed; ``then`` scripts
+the next few requests one by one."""
 
 from __future__ import annotations
 
@@ -26,9 +27,14 @@ class FakeOpenAI:
     behaviour: Behaviour = field(default_factory=Behaviour)
     requests: list[dict[str, Any]] = field(default_factory=list)
     url: str = ""
+    queued: list[Behaviour] = field(default_factory=list)
 
     def answer(self, text: str) -> None:
         self.behaviour = Behaviour(mode="answer", reply=text)
+
+    def then(self, *steps: Behaviour) -> None:
+        """Behaviours for the next requests, one each, before ``behaviour`` applies again."""
+        self.queued.extend(steps)
 
     def act(self, mode: str, **kw: Any) -> None:
         self.behaviour = Behaviour(mode=mode, **kw)
@@ -78,7 +84,7 @@ def serve() -> Iterator[FakeOpenAI]:
         def do_POST(self) -> None:
             body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
             fake.requests.append(body)
-            b = fake.behaviour
+            b = fake.queued.pop(0) if fake.queued else fake.behaviour
             model = body.get("model", "fake")
             if b.mode == "stall":
                 time.sleep(b.stall)

@@ -26,8 +26,12 @@ def test_ask_json_contract(server: str) -> None:
     )
     assert r.status_code == 200
     data = r.json()
-    assert set(data) == {"answer", "declined", "citations", "unsupported"}
-    assert data["unsupported"] == []
+    assert set(data) == {
+        "answer", "declined", "citations", "unsupported", "kind", "cards", "spoilers_held_back",
+        "id",
+    }  # fmt: skip
+    assert data["unsupported"] == [] and data["kind"] == "answer" and data["cards"] == []
+    assert data["spoilers_held_back"] == 0 and isinstance(data["id"], str)
     assert "Scarlett Johansson" in data["answer"] and data["declined"] is False
     cite = data["citations"][0]
     assert {"n", "doc_id", "source", "title", "url", "quote"} <= set(cite)

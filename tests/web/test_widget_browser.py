@@ -5,7 +5,10 @@ from __future__ import annotations
 import os
 import shutil
 
+import httpx
+
 from tests.conftest import ROOT
+from tests.web_fixtures import EDITOR_PASSWORD
 
 ARTIFACTS = ROOT / "test-artifacts"
 HER_URL = "https://astromech-sample.blogspot.com/2023/07/review-of-her-2013.html"
@@ -90,4 +93,42 @@ def test_a_site_not_on_the_allowlist_can_neither_call_nor_frame(
     page.wait_for_timeout(2000)
     framed = page.frame_locator("#stolen").locator("#companion-chat")
     assert framed.count() == 0, "frame-ancestors must stop the chat from loading in the frame"
+    page.close()
+
+
+def test_spoiler_toggle_and_thumbs_down_in_the_widget(browser, server: str, blog) -> None:
+    (blog.root / "arrival2.html").write_text(BLOG_PAGE.format(server=server))
+    page = browser.new_page(viewport={"width": 1200, "height": 820})
+    page.goto(f"{blog.url}/arrival2.html")
+    page.locator("#companion-launcher").click()
+    frame = page.frame_locator("#companion-panel iframe")
+    box = frame.locator("#companion-question textarea")
+    box.wait_for(timeout=60_000)
+    chat = frame.locator("#companion-chat")
+
+    box.fill("How does Her end?")
+    box.press("Enter")
+    frame.get_by_text("turn on spoilers to see them").wait_for(timeout=60_000)
+
+    frame.locator("#companion-spoilers input[type=checkbox]").check()
+    box.fill("How does Her end, then?")
+    box.press("Enter")
+    for _ in range(300):  # visible text only: the passage under "Show passage" is hidden
+        if "the ending is quietly devastating" in chat.inner_text():
+            break
+        page.wait_for_timeout(200)
+    assert "the ending is quietly devastating" in chat.inner_text()
+    assert chat.inner_text().count("turn on spoilers to see them") == 1
+
+    frame.locator('#companion-chat button[aria-label="Dislike"]').last.click()
+    report: dict = {}
+    for _ in range(50):  # the like event reaches the server a moment later
+        report = httpx.get(
+            f"{server}/editor/report.json", auth=("editor", EDITOR_PASSWORD), timeout=30
+        ).json()
+        if any(r["question"] == "How does Her end, then?" for r in report["thumbs_down_answers"]):
+            break
+        page.wait_for_timeout(200)
+    assert any(r["question"] == "How does Her end, then?" for r in report["thumbs_down_answers"])
+    assert not any(r["question"] == "How does Her end?" for r in report["thumbs_down_answers"])
     page.close()

@@ -1,7 +1,7 @@
 """Ingest speed: companion's first ingest vs the naive LangChain pipeline, re-ingests vs the
 first, and embedding throughput vs a plain matrix-multiply ceiling — all in one run.
 
-    .venv/bin/python bench/ingest.py [--corpus ../shared/corpus/polarity-533]
+    .venv/bin/python bench/ingest_speed.py [--corpus ../shared/corpus/polarity-533]
 
 Needs the bench extra (`pip install -e .[bench]`) for the naive baseline's embeddings wrapper.
 """

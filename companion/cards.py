@@ -1,0 +1,191 @@
+"""Answers built from whole reviews rather than passages: the blog's verdict on a film (one
+card per review, oldest first) and films like it that the blog rated well.
+
+Verdict sentences, stated scores and each review's polarity come from ``judgement.Judge``
+over the review's spoiler-free text. Recommendations rank reviewed films by the similarity of
+whole-review profiles (the mean of a post's chunk vectors), keep those the blog liked, and only
+ever name films the archive has.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+import numpy as np
+
+from companion.embedding import Embedder
+from companion.intent import intent_of
+from companion.judgement import VERDICT_HEADING, Judge, Judgement, is_evaluative
+from companion.store import ChromaStore
+from companion.text import film_pattern, is_year, names, sentences
+from companion.types import Answer, Citation, Passage
+
+MAX_RECOMMENDATIONS = 3
+MAX_JUDGED = 12  # nearest reviews judged for "did the blog like it" before giving up
+
+
+def label(meta: dict[str, Any]) -> str:
+    film, year = str(meta.get("film") or meta.get("title") or ""), meta.get("year")
+    return f"{film} ({year})" if film and year else film
+
+
+def card(meta: dict[str, Any], judged: Judgement) -> dict[str, Any]:
+    """The public card shape (``cards`` in ``ask --json`` and the API)."""
+    return {
+        "doc_id": str(meta.get("doc_id", "")),
+        "film": str(meta.get("film", "")),
+        "year": int(meta["year"]) if meta.get("year") else None,
+        "reviewer": str(meta.get("author", "")),
+        "date": str(meta.get("date", "")),
+        "title": str(meta.get("title", "")),
+        "url": str(meta.get("url", "")),
+        "verdict": judged.verdict,
+        "score": judged.score or None,
+        "liked": judged.liked,
+    }
+
+
+def review_text(chunks: list[Passage], spoilers: bool) -> tuple[str, str]:
+    """A review put back together from its chunks (overlaps removed, spoilers left out unless
+    asked for), and the part of it under a "Verdict"-like heading."""
+    seen: dict[str, bool] = {}
+    for p in chunks:
+        if spoilers or not p.spoiler:
+            for s in sentences(p.text):
+                seen.setdefault(s, bool(VERDICT_HEADING.search(p.section)))
+    return "\n".join(seen), "\n".join(s for s, concluding in seen.items() if concluding)
+
+
+def _citation(n: int, meta: dict[str, Any], quote: str) -> Citation:
+    return Citation(
+        n=n,
+        doc_id=str(meta.get("doc_id", "")),
+        source=str(meta.get("source", "")),
+        title=str(meta.get("title", "")),
+        url=str(meta.get("url", "")),
+        quote=quote,
+        date=str(meta.get("date", "")),
+        passage=quote,
+    )
+
+
+class CardMaker:
+    def __init__(
+        self, store: ChromaStore, embedder: Embedder, judge: Judge, recheck: float = 5.0
+    ) -> None:
+        self._store = store
+        self._embedder = embedder
+        self._judge = judge
+        self._recheck = recheck
+        self._checked = float("-inf")
+        self._count = -1
+        self._profiles: tuple[dict[str, dict[str, Any]], dict[str, np.ndarray]] = ({}, {})
+        self._lock = threading.Lock()
+
+    def answer(self, question: str, films: list[str], spoilers: bool) -> Answer | None:
+        """A verdict or recommendations answer, or None when the question wants neither."""
+        kind = intent_of(question)
+        if kind == "answer":
+            return None
+        # "Dune (1984)", "Blade Runner 2099": a year the archive's film does not have means
+        # another film; the passage path declines it.
+        years = {int(n[0]) for n in names(question) if is_year(n)}
+        if years:
+            films = [f for f in films if self._store.film_years(f) & years]
+            if not films:
+                return None
+        return self.verdict(films) if kind == "verdict" else self.recommend(films, spoilers)
+
+    def _judged(self, doc_ids: list[str]) -> dict[str, Judgement]:
+        chunks = self._store.post_chunks(doc_ids)
+        return {d: self._judge.judge(*review_text(chunks.get(d, []), False)) for d in doc_ids}
+
+    def verdict(self, films: list[str]) -> Answer | None:
+        posts = self._store.film_posts(films)
+        judged = self._judged([str(m["doc_id"]) for m in posts])
+        posts = [m for m in posts if judged[str(m["doc_id"])].verdict]
+        if not posts:
+            return None
+        cards = [card(m, judged[str(m["doc_id"])]) for m in posts]
+        many = len({c["film"] for c in cards}) > 1
+        if len(posts) == 1:
+            lines = [f"The blog reviewed {label(posts[0])}:"]
+        else:
+            what = "these films" if many else label(posts[0])
+            lines = [f"The blog reviewed {what} {len(posts)} times (oldest first):"]
+        citations = []
+        for n, (m, c) in enumerate(zip(posts, cards, strict=True), start=1):
+            who = " by ".join(x for x in (c["date"], c["reviewer"]) if x)
+            head = f"{label(m)}, " if many else ""
+            score = f" Score: {c['score']}." if c["score"] else ""
+            lines.append(f"- {head}{who or 'undated'}: “{c['verdict']}” [{n}]{score}")
+            citations.append(_citation(n, m, c["verdict"]))
+        return Answer(text="\n".join(lines), citations=citations, kind="verdict", cards=cards)
+
+    def _profiles_now(self) -> tuple[dict[str, dict[str, Any]], dict[str, np.ndarray]]:
+        with self._lock:
+            now = time.monotonic()
+            if now - self._checked >= self._recheck:
+                self._checked = now
+                count = self._store.count()
+                if count != self._count:
+                    self._profiles = self._store.post_vectors()
+                    self._count = count
+            return self._profiles
+
+    def recommend(self, films: list[str], spoilers: bool) -> Answer | None:
+        metas, vectors = self._profiles_now()
+        asked = [d for d, m in metas.items() if m.get("film") in films and d in vectors]
+        if not asked:
+            return None
+        target = np.mean([vectors[d] for d in asked], axis=0)
+        target /= float(np.linalg.norm(target)) or 1.0
+        ranked = sorted(
+            (
+                (float(vectors[d] @ target), d)
+                for d, m in metas.items()
+                if d in vectors and m.get("film") and m.get("film") not in films
+            ),
+            reverse=True,
+        )
+        chosen: list[tuple[str, Judgement]] = []
+        seen_films: set[str] = set()
+        for _, d in ranked[:MAX_JUDGED]:
+            film = str(metas[d]["film"])
+            if film in seen_films:
+                continue
+            judged = self._judged([d])[d]
+            if judged.liked:
+                chosen.append((d, judged))
+                seen_films.add(film)
+            if len(chosen) == MAX_RECOMMENDATIONS:
+                break
+        liked = ", ".join(dict.fromkeys(label(metas[d]) for d in asked))
+        if not chosen:
+            return Answer(
+                text=f"The blog hasn't rated anything close to {liked} well yet.",
+                declined=True,
+                kind="recommendations",
+            )
+        lines = [f"If you liked {liked}, the blog also rated these well:"]
+        cards, citations = [], []
+        for n, (d, judged) in enumerate(chosen, start=1):
+            reason = self._reason(d, films, judged.verdict)
+            cards.append({**card(metas[d], judged), "reason": reason})
+            citations.append(_citation(n, metas[d], reason))
+            lines.append(f"- {label(metas[d])}: “{reason}” [{n}]")
+        return Answer(
+            text="\n".join(lines), citations=citations, kind="recommendations", cards=cards
+        )
+
+    def _reason(self, doc_id: str, liked: list[str], verdict: str) -> str:
+        """Why the blog liked it: a judging sentence that names the film the fan liked (the
+        review compares them), else the review's verdict."""
+        text, _ = review_text(self._store.post_chunks([doc_id]).get(doc_id, []), False)
+        patterns = [film_pattern(f) for f in liked]
+        for s in sentences(text):
+            if is_evaluative(s) and any(p.search(s) for p in patterns):
+                return s
+        return verdict

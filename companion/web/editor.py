@@ -1,0 +1,149 @@
+"""The editor's page: the query-log report behind a password (HTTP Basic, user "editor").
+
+Off unless ``COMPANION_EDITOR_PASSWORD`` is set. Every value on the page comes from fans'
+questions, so all of it is escaped.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import html
+import secrets
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from companion.querylog import QueryLog
+from companion.report import build_report
+from companion.settings import Settings
+from companion.web.guard import RateLimiter
+
+USER = "editor"
+CHALLENGE = {"WWW-Authenticate": 'Basic realm="companion editor", charset="UTF-8"'}
+
+
+def authorized(header: str, password: str) -> bool:
+    scheme, _, encoded = header.partition(" ")
+    if scheme.lower() != "basic" or not password:
+        return False
+    try:
+        user, _, given = base64.b64decode(encoded, validate=True).decode("utf-8").partition(":")
+    except (binascii.Error, UnicodeDecodeError):
+        return False
+    # Compare both, always, in constant time: no hint which one was wrong.
+    ok_user = secrets.compare_digest(user.encode(), USER.encode())
+    ok_password = secrets.compare_digest(given.encode(), password.encode())
+    return ok_user and ok_password
+
+
+def since_param(value: str | None) -> dt.datetime | None:
+    if not value:
+        return None
+    parsed = dt.datetime.fromisoformat(value)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+
+
+def build_editor(
+    settings: Settings,
+    query_log: QueryLog | None,
+    limiter: RateLimiter,
+    client_of: Callable[[Request], str],
+) -> APIRouter:
+    router = APIRouter(prefix="/editor", include_in_schema=False)
+    password = settings.editor_password.get_secret_value()
+
+    async def report_for(request: Request) -> dict[str, Any] | Response:
+        if not password or query_log is None:
+            return JSONResponse(
+                {
+                    "error": "The editor page is off: set COMPANION_EDITOR_PASSWORD "
+                    "(and keep COMPANION_QUERY_LOG on)."
+                },
+                404,
+            )
+        wait = limiter.check(client_of(request))  # also slows down password guessing
+        if wait:
+            return JSONResponse(
+                {"error": "Too many requests."}, 429, {"Retry-After": str(max(1, round(wait)))}
+            )
+        if not authorized(request.headers.get("authorization", ""), password):
+            return JSONResponse({"error": "The editor page needs its password."}, 401, CHALLENGE)
+        try:
+            since = since_param(request.query_params.get("since"))
+        except ValueError:
+            return JSONResponse({"error": "since must be a date like 2026-11-01"}, 400)
+        rows = await run_in_threadpool(query_log.rows, since)
+        return build_report(rows, since)
+
+    @router.get("")
+    @router.get("/")
+    async def page(request: Request) -> Response:
+        report = await report_for(request)
+        if isinstance(report, Response):
+            return report
+        return HTMLResponse(editor_html(report), headers={"Cache-Control": "no-store"})
+
+    @router.get("/report.json")
+    async def report_json(request: Request) -> Response:
+        report = await report_for(request)
+        if isinstance(report, Response):
+            return report
+        return JSONResponse(report, headers={"Cache-Control": "no-store"})
+
+    return router
+
+
+def _table(headers: list[str], rows: list[list[str]]) -> str:
+    if not rows:
+        return "<p>None.</p>"
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in headers)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in row) + "</tr>" for row in rows
+    )
+    return f"<table><tr>{head}</tr>{body}</table>"
+
+
+def editor_html(report: dict[str, Any]) -> str:
+    lat = report["latency_ms"]
+    since = f" since {html.escape(report['since'])}" if report["since"] else ""
+    summary = (
+        f"{report['questions']} questions{since}: {report['answered']} answered, "
+        f"{report['declined']} declined; {report['thumbs_up']} 👍, {report['thumbs_down']} 👎"
+        + (f"; median answer {lat['p50']} ms, p95 {lat['p95']} ms" if lat["p50"] else "")
+    )
+    sections = [
+        ("Most asked films", _table(
+            ["Film", "Questions"],
+            [[f["film"], str(f["questions"])] for f in report["most_asked_films"]],
+        )),
+        ("Questions the archive could not answer (reviews readers want next)", _table(
+            ["Film or topic", "Questions", "Latest examples"],
+            [[g["topic"], str(g["questions"]), " · ".join(g["examples"])]
+             for g in report["unanswered"]],
+        )),
+        ("Answers with a thumbs-down", _table(
+            ["When", "Question", "Cited posts"],
+            [[r["at"], r["question"], ", ".join(r["cited"])]
+             for r in report["thumbs_down_answers"]],
+        )),
+        ("Sentences dropped by the citation check", _table(
+            ["When", "Question", "Dropped"],
+            [[r["at"], r["question"], " · ".join(r["unsupported"])]
+             for r in report["citation_failures"]],
+        )),
+    ]  # fmt: skip
+    body = "".join(f"<h2>{html.escape(t)}</h2>{table}" for t, table in sections)
+    return (
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
+        "<meta name='robots' content='noindex'><title>What readers ask</title>"
+        "<style>body{font-family:system-ui,sans-serif;margin:2rem;max-width:70rem}"
+        "td,th{padding:.3rem .8rem;text-align:left;vertical-align:top;"
+        "border-bottom:1px solid #ddd}</style></head><body>"
+        f"<h1>What readers ask</h1><p>{html.escape(summary)}</p>{body}"
+        "<p><a href='/editor/report.json'>This report as JSON</a></p></body></html>"
+    )

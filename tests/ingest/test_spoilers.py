@@ -1,0 +1,67 @@
+"""Spoiler marking at ingest: the post's own markers, reveals without markers, and chunks that
+never mix spoiler and spoiler-free paragraphs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from companion.embedding import packaged_model_path
+from ingest.chunking import Chunker
+from ingest.metadata import make_post
+from ingest.spoilers import spoiler_flags
+
+SAFE = "The photography is gorgeous and the score hums under every scene."
+PLOT = "The twins finally reach the lighthouse, and the elder one dies in the fire."
+
+
+@pytest.mark.parametrize(
+    ("paragraphs", "expected"),
+    [
+        # "Spoilers ahead: …" marks its own paragraph only.
+        ([SAFE, "Spoilers ahead: the captain was the traitor all along.", SAFE], [0, 1, 0]),
+        # A marker on its own line marks everything after it, to the next heading…
+        ([SAFE, "SPOILER WARNING", "He was dead the whole time.", PLOT, "## Verdict", SAFE],
+         [0, 0, 1, 1, 0, 0]),
+        # …or to "end of spoilers".
+        (["[spoilers]", "The doctor is the killer.", "End of spoilers.", SAFE], [0, 1, 1, 0]),
+        # A paragraph that ends by announcing spoilers is itself safe; what follows is not.
+        ([f"{SAFE} From here on, spoilers ahead!", "The ship never left orbit."], [0, 1]),
+        # "No spoilers" and "spoiler-free" are promises, not markers.
+        (["This review is spoiler-free, I promise.", SAFE], [0, 0]),
+        (["No spoilers here: just go and see it.", SAFE], [0, 0]),
+        # Without markers: an ending plus what happens in it, an identity reveal.
+        ([SAFE, PLOT], [0, 1]),
+        (["The stranger who saves her turns out to be her own father.", SAFE], [1, 0]),
+        # Judging the ending is not telling it.
+        (["In the end the film is predictable, but the cast wins you over.", SAFE], [0, 0]),
+        (["It turns out to be a different film every time I watch it.", SAFE], [0, 0]),
+    ],
+)  # fmt: skip
+def test_spoiler_flags(paragraphs: list[str], expected: list[int]) -> None:
+    assert spoiler_flags(paragraphs) == [bool(e) for e in expected]
+
+
+def test_chunks_carry_spoiler_flags_and_never_mix(tmp_path: Path) -> None:
+    tokenizer = packaged_model_path() / "tokenizer.json"
+    chunker = Chunker(tokenizer, chunk_tokens=200, overlap_tokens=30)
+    reveal = "Spoilers ahead: the lighthouse keeper was the creature all along, and he burns."
+    text = "\n\n".join(
+        [
+            "## Setup",
+            "A keeper arrives on the island. " * 12,
+            reveal,
+            "## Verdict",
+            "A tense, beautiful film. Score: 8/10",
+        ]
+    )
+    post = make_post(doc_id="p1", text=text, source="t.md", title="Review: The Keeper (2020)")
+    chunks = chunker.chunks(post)
+    flagged = [d for d in chunks if d.metadata["spoiler"]]
+    assert len(flagged) == 1
+    assert "lighthouse keeper was the creature" in flagged[0].page_content
+    assert "A keeper arrives" not in flagged[0].page_content
+    safe = [d for d in chunks if not d.metadata["spoiler"]]
+    assert all("creature" not in d.page_content for d in safe)
+    assert any("A tense, beautiful film" in d.page_content for d in safe)
