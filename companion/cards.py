@@ -84,8 +84,9 @@ class CardMaker:
         self._profiles: tuple[dict[str, dict[str, Any]], dict[str, np.ndarray]] = ({}, {})
         self._lock = threading.Lock()
 
-    def answer(self, question: str, films: list[str], spoilers: bool) -> Answer | None:
-        """A verdict or recommendations answer, or None when the question wants neither."""
+    def answer(self, question: str, films: list[str]) -> Answer | None:
+        """A verdict or recommendations answer, or None when the question wants neither.
+        Both quote only spoiler-free parts of the reviews."""
         kind = intent_of(question)
         if kind == "answer":
             return None
@@ -96,7 +97,7 @@ class CardMaker:
             films = [f for f in films if self._store.film_years(f) & years]
             if not films:
                 return None
-        return self.verdict(films) if kind == "verdict" else self.recommend(films, spoilers)
+        return self.verdict(films) if kind == "verdict" else self.recommend(films)
 
     def _judged(self, doc_ids: list[str]) -> dict[str, Judgement]:
         chunks = self._store.post_chunks(doc_ids)
@@ -135,7 +136,7 @@ class CardMaker:
                     self._count = count
             return self._profiles
 
-    def recommend(self, films: list[str], spoilers: bool) -> Answer | None:
+    def recommend(self, films: list[str]) -> Answer | None:
         metas, vectors = self._profiles_now()
         asked = [d for d, m in metas.items() if m.get("film") in films and d in vectors]
         if not asked:
@@ -150,15 +151,16 @@ class CardMaker:
             ),
             reverse=True,
         )
-        chosen: list[tuple[str, Judgement]] = []
+        chosen: list[tuple[str, Judgement, str]] = []
         seen_films: set[str] = set()
         for _, d in ranked[:MAX_JUDGED]:
             film = str(metas[d]["film"])
             if film in seen_films:
                 continue
             judged = self._judged([d])[d]
-            if judged.liked:
-                chosen.append((d, judged))
+            reason = self._reason(d, films, judged.verdict) if judged.liked else ""
+            if reason:
+                chosen.append((d, judged, reason))
                 seen_films.add(film)
             if len(chosen) == MAX_RECOMMENDATIONS:
                 break
@@ -171,8 +173,7 @@ class CardMaker:
             )
         lines = [f"If you liked {liked}, the blog also rated these well:"]
         cards, citations = [], []
-        for n, (d, judged) in enumerate(chosen, start=1):
-            reason = self._reason(d, films, judged.verdict)
+        for n, (d, judged, reason) in enumerate(chosen, start=1):
             cards.append({**card(metas[d], judged), "reason": reason})
             citations.append(_citation(n, metas[d], reason))
             lines.append(f"- {label(metas[d])}: “{reason}” [{n}]")

@@ -115,7 +115,7 @@ class ChatService:
             page_film = self.store.film_for_url(page_url) if page_url and self.store else ""
             focus = resolve(q, history or [], self.retriever.films, page_film)
             films = focus.films if focus.films is not None else self.retriever.films.named_in(q)
-            card = self.cards.answer(q, films, spoilers) if self.cards and films else None
+            card = self.cards.answer(q, films) if self.cards and films else None
             if card is not None:
                 yield from stream_pieces(card.text)
                 yield self._finish(asked, card, films, started)

@@ -43,9 +43,21 @@ def stream_pieces(text: str, words: int = 4) -> list[str]:
     ]
 
 
+def cards_markdown(answer: Answer) -> str:
+    """Verdict and recommendation cards: one block per review, its quote set apart."""
+    lines = [escape_md(answer.text.split("\n", 1)[0])]
+    for n, card in enumerate(answer.cards, start=1):
+        film = escape_md(card["film"]) + (f" ({card['year']})" if card.get("year") else "")
+        meta = " · ".join(escape_md(str(card[k])) for k in ("reviewer", "date") if card.get(k))
+        score = f" · **{escape_md(card['score'])}**" if card.get("score") else ""
+        quote = escape_md(card.get("reason") or card["verdict"])
+        lines.append(f"\n**{film}**{' — ' + meta if meta else ''}{score}\n> “{quote}” [{n}]")
+    return "\n".join(lines)
+
+
 def answer_markdown(answer: Answer, link_target: str = "_blank") -> str:
     """The reply text with the post-derived parts escaped, then a numbered source list."""
-    text = escape_md(answer.text)
+    text = cards_markdown(answer) if answer.cards else escape_md(answer.text)
     if not answer.citations:
         return text
     lines = [text, "", "**Sources**"]

@@ -10,6 +10,8 @@ from companion.catalog import film_catalog
 from companion.chat import ChatService
 from companion.intent import intent_of
 from companion.judgement import stated_score
+from companion.render import answer_markdown
+from companion.types import Answer
 from tests.conftest import SAMPLE
 
 
@@ -130,7 +132,24 @@ def test_stated_score(text: str, score: tuple[str, float] | None) -> None:
 
 
 def test_cards_render_as_escaped_markdown(chat: ChatService) -> None:
-    from companion.render import answer_markdown
-
     md = answer_markdown(chat.ask("What did the blog think of Blade Runner?"))
-    assert re.search(r"^- 2021-06-02 by Dev Okafor: “Blade Runner is a flawed", md, re.M)
+    assert "**Blade Runner (1982)** — Dev Okafor · 2021-06-02 · **9/10**" in md
+    assert re.search(r"^> “Blade Runner is a flawed, moody .*” \[1\]$", md, re.M)
+
+    hostile = Answer(
+        text="The blog reviewed X:",
+        kind="verdict",
+        cards=[
+            {
+                "film": "<img src=x onerror=alert(1)>",
+                "year": 2020,
+                "reviewer": "[me](https://evil.example)",
+                "date": "2020-01-01",
+                "score": "**10/10**",
+                "verdict": "Great <script>alert(1)</script> www.evil.example",
+            }
+        ],
+    )
+    md = answer_markdown(hostile)
+    assert "<img" not in md and "<script>" not in md and "](https://evil" not in md
+    assert "www.evil" not in md  # not auto-linked either
