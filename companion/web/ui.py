@@ -157,7 +157,7 @@ def build_ui(
             gr.Markdown(f"# {TITLE}\n{DESCRIPTION}")
         chatbot = gr.Chatbot(
             value=[{"role": "assistant", "content": GREETING}] if compact else [],
-            height="calc(100vh - 100px)" if compact else 520,
+            height="calc(100vh - 150px)" if compact else 520,
             sanitize_html=True,
             render_markdown=True,
             show_label=False,
