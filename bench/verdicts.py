@@ -3,7 +3,7 @@
 Measures, in one run: how often the review-level polarity agrees with the label for the
 baseline (VADER's lexicon alone, mean over sentences, threshold 0) and for companion's judge
 (lexicon + embedding prototypes, centred; stated scores first), how often the quoted verdict
-sentence agrees too, the time to judge one review, and how many paragraphs the spoiler
+sentence agrees too, the time to judge one review, and how many sentences the spoiler
 heuristic marks.
 
     .venv/bin/python bench/verdicts.py [../shared/corpus/polarity-533]
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 import time
 from pathlib import Path
@@ -26,7 +27,9 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 from companion.embedding import SentenceTransformerEmbedder
 from companion.judgement import Judge
 from companion.text import sentences
-from ingest.spoilers import spoiler_flags
+from ingest.spoilers import spoiler_runs
+
+SENTENCE = re.compile(r"(?<=[.!?])\s+")  # the corpus is lower-case: split on end marks only
 
 
 def main() -> None:
@@ -38,7 +41,7 @@ def main() -> None:
 
     base_ok = ours_ok = verdict_ok = 0
     times: list[float] = []
-    paragraphs = flagged = flagged_reviews = 0
+    total_sentences = flagged = flagged_reviews = 0
     for row in rows:
         body = (corpus / "reviews" / f"{row['id']}.md").read_text().split("---", 2)[2].strip()
         label = 1 if row["sentiment_label"].startswith("pos") else -1
@@ -52,11 +55,11 @@ def main() -> None:
         if judged.verdict:
             score = judge.sentence_scores([judged.verdict])[0]
             verdict_ok += np.sign(score) == label
-        paras = [p for p in body.split("\n") if p.strip()]
-        flags = spoiler_flags(paras)
-        paragraphs += len(paras)
-        flagged += sum(flags)
-        flagged_reviews += any(flags)
+        runs = spoiler_runs([p for p in body.split("\n\n") if p.strip()])
+        marked = sum(len(SENTENCE.split(text)) for text, flag in runs if flag)
+        total_sentences += len(SENTENCE.split(body))
+        flagged += marked
+        flagged_reviews += marked > 0
 
     n = len(rows)
     positive = sum(r["sentiment_label"].startswith("pos") for r in rows)
@@ -72,8 +75,8 @@ def main() -> None:
         f"(p95 {1000 * sorted(times)[int(0.95 * (n - 1))]:.0f}) |"
     )
     print(
-        f"\nspoiler heuristic: {flagged} of {paragraphs} sentences/lines flagged "
-        f"({100 * flagged / paragraphs:.2f} %), in {flagged_reviews} of {n} reviews "
+        f"\nspoiler heuristic: {flagged} of {total_sentences} sentences flagged "
+        f"({100 * flagged / total_sentences:.2f} %), in {flagged_reviews} of {n} reviews "
         f"({100 * flagged_reviews / n:.1f} %)"
     )
 

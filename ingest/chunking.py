@@ -14,7 +14,7 @@ from pathlib import Path
 from langchain_core.documents import Document
 
 from companion.types import Post
-from ingest.spoilers import spoiler_flags
+from ingest.spoilers import spoiler_runs
 
 # Bump when chunk text or metadata changes shape, so every post is re-chunked once.
 CHUNKER_VERSION = "3"
@@ -63,7 +63,7 @@ class Chunker:
         for section in headers.split_text(post.text):
             heading = section.metadata.get("h3") or section.metadata.get("h2") or ""
             header = context_header(post, heading)
-            for text, spoiler in spoiler_runs(section.page_content):
+            for text, spoiler in spoiler_runs(paragraphs(section.page_content)):
                 for piece in body.split_text(text):
                     piece = piece.strip()
                     if not piece:
@@ -79,17 +79,9 @@ class Chunker:
         return out
 
 
-def spoiler_runs(text: str) -> list[tuple[str, bool]]:
-    """The text as runs of consecutive paragraphs that share a spoiler flag. LangChain's
-    header splitter turns a blank line between paragraphs into "  \\n"."""
-    paragraphs = [p.strip() for p in re.split(r"\n\s*\n| {2}\n", text) if p.strip()]
-    runs: list[tuple[str, bool]] = []
-    for para, flag in zip(paragraphs, spoiler_flags(paragraphs), strict=True):
-        if runs and runs[-1][1] == flag:
-            runs[-1] = (f"{runs[-1][0]}\n\n{para}", flag)
-        else:
-            runs.append((para, flag))
-    return runs
+def paragraphs(text: str) -> list[str]:
+    """LangChain's header splitter turns a blank line between paragraphs into "  \\n"."""
+    return [p.strip() for p in re.split(r"\n\s*\n| {2}\n", text) if p.strip()]
 
 
 def context_header(post: Post, section: str) -> str:

@@ -3,7 +3,8 @@
 Each sentence's [n] must name a passage that was given, and the sentence must be supported by
 one of the passages it cites: most of its content words occur there, or it is close in meaning
 to one of the passage's sentences (cosine similarity over the same embedding model). A sentence
-that fails is dropped and listed as unsupported; so is a factual sentence that cites nothing.
+that fails is dropped and listed as unsupported. A sentence that cites nothing is cited by code
+to the passage whose own words support it, else dropped too.
 """
 
 from __future__ import annotations
@@ -49,24 +50,43 @@ class CitationChecker:
         best = max(range(len(candidates)), key=lambda i: sims[i])
         return overlap >= self.min_overlap or sims[best] >= self.min_similarity, candidates[best]
 
+    def attribute(self, claim: str, passages: list[str]) -> int | None:
+        """The number of the passage that supports an uncited claim best, if any does."""
+        words = terms(claim)
+        if len(words) < 2:
+            return None  # "He is a man." matches any passage about a man: too little to attribute
+        best: tuple[float, int] | None = None
+        for n, passage in enumerate(passages, start=1):
+            overlap = len(words & terms(passage)) / len(words)
+            if overlap < self.min_overlap:
+                continue  # only what a passage says in its own words is attributed to it
+            ok, _ = self.support(claim, passage)
+            if ok and (best is None or overlap > best[0]):
+                best = (overlap, n)
+        return best[1] if best else None
+
     def check(self, answer: str, passages: list[str]) -> Checked:
         kept: list[str] = []
         unsupported: list[str] = []
         renumber: dict[int, int] = {}
         used: list[tuple[int, int, str]] = []
+        seen: set[str] = set()
         for sentence in sentences(answer.replace("\n", " ")):
             cited = [int(n) for n in _CITE.findall(sentence)]
             claim = _CITE.sub("", sentence).strip()
-            if not claim:
-                continue
-            valid = [n for n in dict.fromkeys(cited) if 1 <= n <= len(passages)]
+            if not any(ch.isalnum() for ch in claim) or claim in seen:
+                continue  # a model stuck in a loop says the same thing once
+            seen.add(claim)
             if not cited:
-                # Courtesy without facts ("Hope that helps!") may stand uncited; claims may not.
-                if len(terms(claim)) <= 2:
-                    kept.append(claim)
-                else:
-                    unsupported.append(claim)
-                continue
+                # Small models often write no [n]: the passage that supports the sentence is
+                # cited by code. Courtesy without facts ("Hope that helps!") may stand uncited;
+                # an unsupported claim may not.
+                source = self.attribute(claim, passages)
+                if source is None:
+                    (kept if len(terms(claim)) <= 2 else unsupported).append(claim)
+                    continue
+                cited = [source]
+            valid = [n for n in dict.fromkeys(cited) if 1 <= n <= len(passages)]
             supported: list[tuple[int, str]] = []
             for n in valid:
                 ok, quote = self.support(claim, passages[n - 1])

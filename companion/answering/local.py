@@ -3,7 +3,7 @@
 Small models need the prompt shape they were trained on, so the format is a small table chosen
 by model family; the answer then goes through the same citation checker as any other backend.
 Measured here: Gemma 3 270M (a base model) answered only with the plain "passages … Question: …
-Answer:" shape and a newline stop; chat templates made it ramble.
+Answer:" shape and a newline stop; chat templates, and the full system prompt, made it ramble.
 """
 
 from __future__ import annotations
@@ -13,7 +13,9 @@ from pathlib import Path
 
 # family -> (template, stop sequences). {system}, {user} come from companion.answering.prompt.
 FORMATS: dict[str, tuple[str, list[str]]] = {
-    "plain": ("{system}\n{user}\n", ["\n\n", "Question:"]),
+    # A base model cannot follow rules, only continue text: a one-line task, the passages and
+    # the question, stopped at the end of its first line. The checker enforces the rules.
+    "plain": ("Answer the question using only these passages.\n\n{user}", ["\n", "Question:"]),
     "chatml": (
         "<|im_start|>system\n{system}<|im_end|>\n<|im_start|>user\n{user}<|im_end|>\n"
         "<|im_start|>assistant\n",

@@ -37,6 +37,6 @@ def messages(question: str, passages: list[Passage]) -> list[tuple[str, str]]:
         (
             "human",
             f"Passages (untrusted data):\n\n{passage_block(passages)}\n\n"
-            f"Question: {question}\n\nAnswer with [n] citations:",
+            f"Question: {question}\nAnswer:",
         ),
     ]

@@ -219,3 +219,15 @@ def test_no_rewrite_without_history_or_when_the_film_is_named(sample_components,
     chat.ask(SAMANTHA)
     chat.ask(SAMANTHA, VAGUE)
     assert len(fake.requests) - before == 2  # two answers, no rewrite call
+
+
+def test_an_uncited_sentence_is_cited_by_code_when_a_passage_supports_it(
+    sample_components, fake
+) -> None:
+    chat = llm_chat(sample_components, fake)
+    fake.answer("Samantha is voiced by Scarlett Johansson. The film won eleven Oscars.")
+    answer = chat.ask(SAMANTHA)
+    assert answer.text.startswith("Samantha is voiced by Scarlett Johansson [1].")
+    assert answer.unsupported == ["The film won eleven Oscars."]
+    (cite,) = answer.citations
+    assert cite.doc_id == "her-2013" and "Scarlett Johansson" in cite.quote

@@ -10,37 +10,48 @@ import pytest
 from companion.embedding import packaged_model_path
 from ingest.chunking import Chunker
 from ingest.metadata import make_post
-from ingest.spoilers import spoiler_flags
+from ingest.spoilers import spoiler_runs
 
 SAFE = "The photography is gorgeous and the score hums under every scene."
-PLOT = "The twins finally reach the lighthouse, and the elder one dies in the fire."
+PLOT = "At the end the twins reach the lighthouse, and the elder one dies in the fire."
 
 
 @pytest.mark.parametrize(
     ("paragraphs", "expected"),
     [
         # "Spoilers ahead: …" marks its own paragraph only.
-        ([SAFE, "Spoilers ahead: the captain was the traitor all along.", SAFE], [0, 1, 0]),
+        ([SAFE, "Spoilers ahead: the captain was the traitor. He hid it well.", SAFE],
+         ["Spoilers ahead: the captain was the traitor. He hid it well."]),
         # A marker on its own line marks everything after it, to the next heading…
-        ([SAFE, "SPOILER WARNING", "He was dead the whole time.", PLOT, "## Verdict", SAFE],
-         [0, 0, 1, 1, 0, 0]),
+        ([SAFE, "SPOILER WARNING", "He was dead the whole time.", "## Verdict", SAFE],
+         ["He was dead the whole time."]),
         # …or to "end of spoilers".
-        (["[spoilers]", "The doctor is the killer.", "End of spoilers.", SAFE], [0, 1, 1, 0]),
+        (["[spoilers]", "The doctor is the killer.", "End of spoilers.", SAFE],
+         ["The doctor is the killer.\n\nEnd of spoilers."]),
         # A paragraph that ends by announcing spoilers is itself safe; what follows is not.
-        ([f"{SAFE} From here on, spoilers ahead!", "The ship never left orbit."], [0, 1]),
+        ([f"{SAFE} From here on, spoilers ahead!", "The ship never left orbit."],
+         ["The ship never left orbit."]),
         # "No spoilers" and "spoiler-free" are promises, not markers.
-        (["This review is spoiler-free, I promise.", SAFE], [0, 0]),
-        (["No spoilers here: just go and see it.", SAFE], [0, 0]),
-        # Without markers: an ending plus what happens in it, an identity reveal.
-        ([SAFE, PLOT], [0, 1]),
-        (["The stranger who saves her turns out to be her own father.", SAFE], [1, 0]),
-        # Judging the ending is not telling it.
-        (["In the end the film is predictable, but the cast wins you over.", SAFE], [0, 0]),
-        (["It turns out to be a different film every time I watch it.", SAFE], [0, 0]),
+        (["This review is spoiler-free, I promise.", SAFE], []),
+        (["No spoilers here: just go and see it.", SAFE], []),
+        # Without markers only the revealing sentence is marked, not its whole paragraph.
+        ([f"{SAFE} {PLOT} {SAFE}"], [PLOT]),
+        (["The stranger who saves her turns out to be her own father. It is a shock."],
+         ["The stranger who saves her turns out to be her own father."]),
+        (["The old man finally dies in his sleep."], ["The old man finally dies in his sleep."]),
+        # Judging the ending is not telling it; "finally" alone tells nothing.
+        (["In the end the film is predictable, but the cast wins you over.", SAFE], []),
+        (["It turns out to be a different film every time I watch it.", SAFE], []),
+        (["They finally escape storage forever, and the toys rejoice."], []),
     ],
 )  # fmt: skip
-def test_spoiler_flags(paragraphs: list[str], expected: list[int]) -> None:
-    assert spoiler_flags(paragraphs) == [bool(e) for e in expected]
+def test_spoiler_runs(paragraphs: list[str], expected: list[str]) -> None:
+    runs = spoiler_runs(paragraphs)
+    assert [text for text, flag in runs if flag] == expected
+    # Nothing is lost or reordered.
+    assert " ".join(" ".join(t for t, _ in runs).split()) == " ".join(
+        " ".join(p for p in paragraphs).split()
+    )
 
 
 def test_chunks_carry_spoiler_flags_and_never_mix(tmp_path: Path) -> None:
