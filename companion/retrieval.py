@@ -9,7 +9,6 @@ fused rank.
 
 from __future__ import annotations
 
-import re
 import threading
 import time
 from collections.abc import Iterable
@@ -19,7 +18,7 @@ from typing import Protocol
 from companion.embedding import Embedder
 from companion.lexical import LexicalIndex
 from companion.store import Store
-from companion.text import film_pattern
+from companion.text import TitleMatcher, film_pattern
 from companion.types import Passage
 
 FILM_BOOST = 0.10
@@ -50,7 +49,7 @@ class FilmIndex:
         self._recheck = recheck
         self._checked = float("-inf")
         self._count = -1
-        self._patterns: list[tuple[str, re.Pattern[str]]] = []
+        self._patterns: list[tuple[str, TitleMatcher]] = []
         self._ids: dict[str, list[str]] = {}
         self._lock = threading.Lock()
 

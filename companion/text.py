@@ -159,10 +159,46 @@ def sentences(text: str) -> list[str]:
     return out
 
 
-def film_pattern(title: str) -> re.Pattern[str]:
-    """Whole-word title match; a title that is also a common word ("Her") must be capitalised,
-    and a title followed by a sequel marker does not match ("Jaws 2" is not "Jaws")."""
-    flags = 0 if title.lower() in STOPWORDS or len(title) <= 3 else re.IGNORECASE
-    words = r"\s+".join(re.escape(w) for w in title.split())
-    sequel = r"(?!\s+(?:\d{1,2}\b|I{2,3}\b|IV\b|Part\b|Returns\b|Reloaded\b|Revolutions\b))"
-    return re.compile(rf"(?<![\w'’]){words}(?![\w'’]){sequel}", flags)
+_DETERMINERS = frozenset(
+    "a an the this that these those his her its their my our your some every each no".split()
+)
+
+
+class TitleMatcher:
+    """Where a film's title occurs in a question, as a word and not as part of another
+    phrase: whole words; a title that is also a stop word ("Her") or very short must be
+    capitalised; a sequel marker after it means another film ("Jaws 2" is not "Jaws"); and a
+    one-word title in lower case that ends a noun phrase ("a tiny coastal hamlet", "a man on
+    the moon") is that noun, not the film ("think of hamlet" still is)."""
+
+    def __init__(self, title: str) -> None:
+        words = r"\s+".join(re.escape(w) for w in title.split())
+        sequel = r"(?!\s+(?:\d{1,2}\b|I{2,3}\b|IV\b|Part\b|Returns\b|Reloaded\b|Revolutions\b))"
+        body = rf"(?<![\w'’]){words}(?![\w'’]){sequel}"
+        strict = title.lower() in STOPWORDS or len(title) <= 3
+        self._cased = re.compile(body)
+        self._any = None if strict else re.compile(body, re.IGNORECASE)
+        self._one_word = len(title.split()) == 1
+
+    def search(self, text: str) -> re.Match[str] | None:
+        found = self._cased.search(text)
+        if found or self._any is None:
+            return found
+        for match in self._any.finditer(text):
+            if not (self._one_word and _ends_noun_phrase(text[: match.start()])):
+                return match
+        return None
+
+
+def _ends_noun_phrase(before: str) -> bool:
+    """Whether the next word would close a noun phrase: a determiner, then at most two words
+    that are neither function words nor the blog's own vocabulary ("the blog like …" is not)."""
+    tail = [w.lower() for w in _WORD.findall(before)[-3:]]
+    for i in range(len(tail) - 1, -1, -1):
+        if tail[i] in _DETERMINERS:
+            return all(w not in STOPWORDS and w not in DOMAIN_WORDS for w in tail[i + 1 :])
+    return False
+
+
+def film_pattern(title: str) -> TitleMatcher:
+    return TitleMatcher(title)

@@ -35,6 +35,16 @@ def test_film_titles_are_matched_whole_and_longest_first(chat: ChatService) -> N
     assert films.named_in("Is Moonlight good?") == [], "no partial-word matches"
 
 
+def test_a_one_word_title_that_ends_a_noun_phrase_is_that_noun(chat: ChatService) -> None:
+    films = chat.retriever.films
+    assert films.named_in("the film where a man on the moon discovers he is a clone") == []
+    assert films.named_in("a story about the arrival of strange visitors") == []
+    assert films.named_in("what did you think of moon?") == ["Moon"]
+    assert films.named_in("who directed arrival") == ["Arrival"]
+    assert films.named_in("did the blog like dune") == ["Dune"]
+    assert films.named_in("Who voices GERTY in Moon?") == ["Moon"]
+
+
 def test_several_films_share_the_slots(chat: ChatService) -> None:
     passages = chat.retriever.retrieve("Which films star Scarlett Johansson?", 6)
     assert len({p.doc_id for p in passages}) >= 3
