@@ -72,6 +72,9 @@ def answer_markdown(answer: Answer, link_target: str = "_blank") -> str:
         date = f" · {escape_md(c.date)}" if c.date else ""
         passage = escape_md(c.passage or c.quote)
         lines.append(
-            f"[{c.n}] {link}{date}\n<details><summary>Show passage</summary>\n\n{passage}\n\n</details>"
+            # The blank line after </details> ends the HTML block, so the next source line is
+            # Markdown again (its escapes are read, not shown).
+            f"[{c.n}] {link}{date}\n<details><summary>Show passage</summary>\n\n{passage}\n\n"
+            "</details>\n"
         )
     return "\n".join(lines)

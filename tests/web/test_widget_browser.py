@@ -120,7 +120,16 @@ def test_spoiler_toggle_and_thumbs_down_in_the_widget(browser, server: str, blog
     assert "the ending is quietly devastating" in chat.inner_text()
     assert chat.inner_text().count("turn on spoilers to see them") == 1
 
-    frame.locator('#companion-chat button[aria-label="Dislike"]').last.click()
+    # A verdict card per review; every source title reads as written (no Markdown escapes
+    # showing through after the first source's "Show passage" block).
+    box.fill("What did the blog think of Blade Runner?")
+    box.press("Enter")
+    frame.get_by_text("Rewatch: 'Blade Runner' (1982) in the Final Cut").wait_for(timeout=60_000)
+    text = chat.inner_text()
+    assert "\\(" not in text and "Lina Sørensen · 2024-10-03 · 10/10" in text
+
+    dislikes = frame.locator('#companion-chat button[aria-label="Dislike"]')
+    dislikes.nth(dislikes.count() - 2).click()  # on "How does Her end, then?"
     report: dict = {}
     for _ in range(50):  # the like event reaches the server a moment later
         report = httpx.get(
