@@ -177,7 +177,16 @@ def ask(
     settings = _settings()
     chat = _chat(settings, strict)
     try:
-        answer = chat.ask(question, spoilers=spoilers)
+        if as_json:
+            answer = chat.ask(question, spoilers=spoilers)
+        else:  # text: print the answer as it is written (a model's tokens, checked)
+            shown = ""
+            for item in chat.stream(question, spoilers=spoilers):
+                if isinstance(item, str):
+                    typer.echo(item, nl=False)
+                    shown += item
+                else:
+                    answer = item
     except (QuestionError, ChatUnavailable) as exc:
         _fail(str(exc))
         return
@@ -187,7 +196,8 @@ def ask(
             c.pop("passage", None)
         _emit(out)
         return
-    typer.echo(answer.text)
+    # The final answer is authoritative: a model that failed mid-answer is replaced by quotes.
+    typer.echo("" if answer.text == shown else f"\n{answer.text}")
     for c in answer.citations:
         typer.echo(f"  [{c.n}] {c.title} — {c.date} — {c.url or c.source}")
 

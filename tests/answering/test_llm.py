@@ -231,3 +231,25 @@ def test_an_uncited_sentence_is_cited_by_code_when_a_passage_supports_it(
     assert answer.unsupported == ["The film won eleven Oscars."]
     (cite,) = answer.citations
     assert cite.doc_id == "her-2013" and "Scarlett Johansson" in cite.quote
+
+
+def test_cli_prints_the_answer_as_it_streams_and_once(cli_env, fake) -> None:
+    from tests.conftest import run_cli
+
+    env = {
+        **cli_env,
+        "COMPANION_LLM": "openai",
+        "COMPANION_LLM_BASE_URL": fake.url,
+        "COMPANION_LLM_MODEL": "fake-model",
+        "COMPANION_LLM_TIMEOUT": "5",
+    }
+    fake.answer("In Her, Samantha is voiced by Scarlett Johansson [1].")
+    out = run_cli("ask", SAMANTHA, env=env)
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert lines[0] == "In Her, Samantha is voiced by Scarlett Johansson [1]."
+    assert out.stdout.count("Scarlett Johansson [1]") == 1 and "her-2013" in lines[1]
+    fake.act("status", status=500)
+    out = run_cli("ask", SAMANTHA, env=env)
+    assert out.returncode == 0 and out.stdout.startswith(NOTICE)
+    assert out.stdout.count(NOTICE) == 1
