@@ -247,14 +247,13 @@ def eval_(
 
 
 def _since(value: str | None) -> dt.datetime | None:
-    if not value:
-        return None
+    from companion.querylog import parse_date
+
     try:
-        parsed = dt.datetime.fromisoformat(value)
+        return parse_date(value)
     except ValueError:
-        _fail(f"--since {value!r} is not a date like 2026-11-01")
+        _fail(f"{value!r} is not a date like 2026-11-01")
         raise
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
 
 
 def _query_log(settings: Settings):  # type: ignore[no-untyped-def]

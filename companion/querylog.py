@@ -54,6 +54,15 @@ class Entry:
     kind: str = "answer"
 
 
+def parse_date(value: str | None) -> dt.datetime | None:
+    """A date or time from a person ("2026-11-01"), in UTC when no zone is given; None for
+    none. Raises ValueError for anything else."""
+    if not value:
+        return None
+    parsed = dt.datetime.fromisoformat(value)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+
+
 def now() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(microsecond=0)
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import datetime as dt
 import html
 import secrets
 from collections.abc import Callable
@@ -18,7 +17,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from companion.querylog import QueryLog
+from companion.querylog import QueryLog, parse_date
 from companion.report import build_report
 from companion.settings import Settings
 from companion.web.guard import RateLimiter
@@ -39,13 +38,6 @@ def authorized(header: str, password: str) -> bool:
     ok_user = secrets.compare_digest(user.encode(), USER.encode())
     ok_password = secrets.compare_digest(given.encode(), password.encode())
     return ok_user and ok_password
-
-
-def since_param(value: str | None) -> dt.datetime | None:
-    if not value:
-        return None
-    parsed = dt.datetime.fromisoformat(value)
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
 
 
 def build_editor(
@@ -74,7 +66,7 @@ def build_editor(
         if not authorized(request.headers.get("authorization", ""), password):
             return JSONResponse({"error": "The editor page needs its password."}, 401, CHALLENGE)
         try:
-            since = since_param(request.query_params.get("since"))
+            since = parse_date(request.query_params.get("since"))
         except ValueError:
             return JSONResponse({"error": "since must be a date like 2026-11-01"}, 400)
         rows = await run_in_threadpool(query_log.rows, since)
