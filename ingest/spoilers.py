@@ -56,8 +56,7 @@ _JUDGING = re.compile(
     r"contrived|satisfying|disappointing|effective)\b",
     re.IGNORECASE,
 )
-_SENTENCE = re.compile(r"(?<=[.!?])\s+")
-_SENTENCE_KEEP = re.compile(r"(?<=[.!?])(\s+)")
+_SENTENCE = re.compile(r"(?<=[.!?])(\s+)")  # keeps the whitespace: text is rebuilt as it was
 
 
 def reveals(sentence: str) -> bool:
@@ -83,7 +82,7 @@ def spoiler_runs(paragraphs: list[str]) -> list[tuple[str, bool]]:
     for para in paragraphs:
         if _is_heading(para):
             region = False
-        parts = _SENTENCE_KEEP.split(para)  # sentence, its whitespace, sentence, …
+        parts = _SENTENCE.split(para)  # sentence, its whitespace, sentence, …
         found, gaps = parts[::2], ["\n\n", *parts[1::2]]
         scoped = False  # "Spoilers ahead: …" opening a paragraph marks that paragraph
         for i, sentence in enumerate(found):
