@@ -9,17 +9,14 @@ ever name films the archive has.
 
 from __future__ import annotations
 
-import threading
-import time
 from typing import Any
 
 import numpy as np
 
-from companion.embedding import Embedder
 from companion.intent import intent_of
 from companion.judgement import VERDICT_HEADING, Judge, Judgement, is_evaluative
-from companion.store import ChromaStore
-from companion.text import film_pattern, is_year, names, sentences
+from companion.store import ChromaStore, Snapshot
+from companion.text import TitleMatcher, is_year, names, sentences
 from companion.types import Answer, Citation, Passage
 
 MAX_RECOMMENDATIONS = 3
@@ -47,12 +44,12 @@ def card(meta: dict[str, Any], judged: Judgement) -> dict[str, Any]:
     }
 
 
-def review_text(chunks: list[Passage], spoilers: bool) -> tuple[str, str]:
-    """A review put back together from its chunks (overlaps removed, spoilers left out unless
-    asked for), and the part of it under a "Verdict"-like heading."""
+def review_text(chunks: list[Passage]) -> tuple[str, str]:
+    """A review put back together from its chunks (overlaps and spoilers left out), and the
+    part of it under a "Verdict"-like heading."""
     seen: dict[str, bool] = {}
     for p in chunks:
-        if spoilers or not p.spoiler:
+        if not p.spoiler:
             for s in sentences(p.text):
                 seen.setdefault(s, bool(VERDICT_HEADING.search(p.section)))
     return "\n".join(seen), "\n".join(s for s, concluding in seen.items() if concluding)
@@ -72,17 +69,10 @@ def _citation(n: int, meta: dict[str, Any], quote: str) -> Citation:
 
 
 class CardMaker:
-    def __init__(
-        self, store: ChromaStore, embedder: Embedder, judge: Judge, recheck: float = 5.0
-    ) -> None:
+    def __init__(self, store: ChromaStore, judge: Judge, recheck: float = 5.0) -> None:
         self._store = store
-        self._embedder = embedder
         self._judge = judge
-        self._recheck = recheck
-        self._checked = float("-inf")
-        self._count = -1
-        self._profiles: tuple[dict[str, dict[str, Any]], dict[str, np.ndarray]] = ({}, {})
-        self._lock = threading.Lock()
+        self._profiles = Snapshot(store, store.post_vectors, ({}, {}), recheck)
 
     def answer(self, question: str, films: list[str]) -> Answer | None:
         """A verdict or recommendations answer, or None when the question wants neither.
@@ -99,13 +89,14 @@ class CardMaker:
                 return None
         return self.verdict(films) if kind == "verdict" else self.recommend(films)
 
-    def _judged(self, doc_ids: list[str]) -> dict[str, Judgement]:
+    def _texts(self, doc_ids: list[str]) -> dict[str, tuple[str, str]]:
         chunks = self._store.post_chunks(doc_ids)
-        return {d: self._judge.judge(*review_text(chunks.get(d, []), False)) for d in doc_ids}
+        return {d: review_text(chunks.get(d, [])) for d in doc_ids}
 
     def verdict(self, films: list[str]) -> Answer | None:
         posts = self._store.film_posts(films)
-        judged = self._judged([str(m["doc_id"]) for m in posts])
+        texts = self._texts([str(m["doc_id"]) for m in posts])
+        judged = {d: self._judge.judge(*text) for d, text in texts.items()}
         posts = [m for m in posts if judged[str(m["doc_id"])].verdict]
         if not posts:
             return None
@@ -125,19 +116,8 @@ class CardMaker:
             citations.append(_citation(n, m, c["verdict"]))
         return Answer(text="\n".join(lines), citations=citations, kind="verdict", cards=cards)
 
-    def _profiles_now(self) -> tuple[dict[str, dict[str, Any]], dict[str, np.ndarray]]:
-        with self._lock:
-            now = time.monotonic()
-            if now - self._checked >= self._recheck:
-                self._checked = now
-                count = self._store.count()
-                if count != self._count:
-                    self._profiles = self._store.post_vectors()
-                    self._count = count
-            return self._profiles
-
     def recommend(self, films: list[str]) -> Answer | None:
-        metas, vectors = self._profiles_now()
+        metas, vectors = self._profiles.get()
         asked = [d for d, m in metas.items() if m.get("film") in films and d in vectors]
         if not asked:
             return None
@@ -157,8 +137,9 @@ class CardMaker:
             film = str(metas[d]["film"])
             if film in seen_films:
                 continue
-            judged = self._judged([d])[d]
-            reason = self._reason(d, films, judged.verdict) if judged.liked else ""
+            text, concluding = self._texts([d])[d]
+            judged = self._judge.judge(text, concluding)
+            reason = reason_for(text, films, judged.verdict) if judged.liked else ""
             if reason:
                 chosen.append((d, judged, reason))
                 seen_films.add(film)
@@ -181,12 +162,12 @@ class CardMaker:
             text="\n".join(lines), citations=citations, kind="recommendations", cards=cards
         )
 
-    def _reason(self, doc_id: str, liked: list[str], verdict: str) -> str:
-        """Why the blog liked it: a judging sentence that names the film the fan liked (the
-        review compares them), else the review's verdict."""
-        text, _ = review_text(self._store.post_chunks([doc_id]).get(doc_id, []), False)
-        patterns = [film_pattern(f) for f in liked]
-        for s in sentences(text):
-            if is_evaluative(s) and any(p.search(s) for p in patterns):
-                return s
-        return verdict
+
+def reason_for(text: str, liked: list[str], verdict: str) -> str:
+    """Why the blog liked it: a judging sentence that names the film the fan liked (the
+    review compares them), else the review's verdict."""
+    matchers = [TitleMatcher(f) for f in liked]
+    for s in sentences(text):
+        if is_evaluative(s) and any(m.search(s) for m in matchers):
+            return s
+    return verdict

@@ -141,7 +141,7 @@ def build_chat(
         top_k=s.top_k,
         max_chars=s.max_question_chars,
         store=components.store,
-        cards=CardMaker(components.store, components.embedder, Judge(components.embedder)),
+        cards=CardMaker(components.store, Judge(components.embedder)),
         query_log=query_log,
         backend=model[1] if model else "extractive",
         rewriter=rewriter,

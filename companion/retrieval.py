@@ -9,16 +9,14 @@ fused rank.
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterable
 from dataclasses import replace
 from typing import Protocol
 
 from companion.embedding import Embedder
 from companion.lexical import LexicalIndex
-from companion.store import Store
-from companion.text import TitleMatcher, film_pattern
+from companion.store import Snapshot, Store
+from companion.text import TitleMatcher
 from companion.types import Passage
 
 FILM_BOOST = 0.10
@@ -40,38 +38,24 @@ class Retriever(Protocol):
 class FilmIndex:
     """The films the archive reviews and their chunk ids, matched against text.
 
-    Refreshed when the store's size changes, checked at most every ``recheck`` seconds: a
-    filtered vector query costs ~80 ms at 100k chunks, a lookup of known ids about 1 ms.
+    A snapshot of the store: a filtered vector query costs ~80 ms at 100k chunks, a lookup of
+    known ids about 1 ms.
     """
 
     def __init__(self, store: Store, recheck: float = 5.0) -> None:
-        self._store = store
-        self._recheck = recheck
-        self._checked = float("-inf")
-        self._count = -1
-        self._patterns: list[tuple[str, TitleMatcher]] = []
-        self._ids: dict[str, list[str]] = {}
-        self._lock = threading.Lock()
+        self._films = Snapshot(store, lambda: self._build(store), ({}, []), recheck)
 
-    def _refresh(self) -> None:
-        with self._lock:
-            now = time.monotonic()
-            if now - self._checked < self._recheck:
-                return
-            self._checked = now
-            count = self._store.count()
-            if count != self._count:
-                self._ids = self._store.chunk_ids_by_film()
-                self._patterns = [(t, film_pattern(t)) for t in sorted(self._ids)]
-                self._count = count
+    @staticmethod
+    def _build(store: Store) -> tuple[dict[str, list[str]], list[tuple[str, TitleMatcher]]]:
+        ids = store.chunk_ids_by_film()
+        return ids, [(t, TitleMatcher(t)) for t in sorted(ids)]
 
     def chunk_ids(self, films: list[str]) -> list[str]:
-        self._refresh()
-        return [cid for f in films for cid in self._ids.get(f, [])]
+        ids, _ = self._films.get()
+        return [cid for f in films for cid in ids.get(f, [])]
 
     def named_in(self, text: str) -> list[str]:
-        self._refresh()
-        patterns = self._patterns
+        _, patterns = self._films.get()
         hits = [t for t, pat in patterns if pat.search(text)]
         # "Blade Runner 2049" also contains "Blade Runner": keep the longest match only.
         return [t for t in hits if not any(t != o and t.lower() in o.lower() for o in hits)]

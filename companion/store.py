@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator
+import threading
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 import numpy as np
 
@@ -23,6 +25,7 @@ if TYPE_CHECKING:
     from companion.embedding import SentenceTransformerEmbedder
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 class StoreError(RuntimeError):
@@ -284,6 +287,32 @@ class ChromaStore:
             if label and label not in seen:
                 seen.append(label)
         return seen
+
+
+class Snapshot(Generic[T]):
+    """Something derived from the whole store (films and their chunk ids, review profiles),
+    rebuilt when the store's size changes, which is checked at most every ``recheck`` seconds:
+    servers see an editor's ingest without paying a full read per question."""
+
+    def __init__(self, store: Store, build: Callable[[], T], empty: T, recheck: float = 5.0):
+        self._store = store
+        self._build = build
+        self._value = empty
+        self._recheck = recheck
+        self._checked = float("-inf")
+        self._count = -1
+        self._lock = threading.Lock()
+
+    def get(self) -> T:
+        with self._lock:
+            now = time.monotonic()
+            if now - self._checked >= self._recheck:
+                self._checked = now
+                count = self._store.count()
+                if count != self._count:
+                    self._value = self._build()
+                    self._count = count
+            return self._value
 
 
 def passage_from(cid: str, document: str, meta: dict[str, Any], score: float) -> Passage:

@@ -198,7 +198,3 @@ def _ends_noun_phrase(before: str) -> bool:
         if tail[i] in _DETERMINERS:
             return all(w not in STOPWORDS and w not in DOMAIN_WORDS for w in tail[i + 1 :])
     return False
-
-
-def film_pattern(title: str) -> TitleMatcher:
-    return TitleMatcher(title)

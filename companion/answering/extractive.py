@@ -15,9 +15,9 @@ from companion.embedding import Embedder, cosine
 from companion.render import stream_pieces
 from companion.safety import looks_like_instructions
 from companion.text import (
+    TitleMatcher,
     contains_phrase,
     expand,
-    film_pattern,
     has_person_name,
     is_year,
     names,
@@ -73,7 +73,7 @@ class ExtractiveAnswerer:
         if any(is_year(n) or any(contains_phrase(list(n), f) for f in film_words) for n in missing):
             return True
         # A reviewed film named outright is the strongest evidence there is.
-        if any(film_pattern(f).search(question) for f in films):
+        if any(TitleMatcher(f).search(question) for f in films):
             return False
         if missing and top < self._t.strong_relevance + 0.15:
             return True
