@@ -16,7 +16,7 @@ import numpy as np
 from companion.intent import intent_of
 from companion.judgement import VERDICT_HEADING, Judge, Judgement, is_evaluative
 from companion.store import ChromaStore, Snapshot
-from companion.text import TitleMatcher, is_year, names, sentences
+from companion.text import TitleMatcher, film_label, is_year, names, sentences
 from companion.types import Answer, Citation, Passage
 
 MAX_RECOMMENDATIONS = 3
@@ -24,8 +24,7 @@ MAX_JUDGED = 12  # nearest reviews judged for "did the blog like it" before givi
 
 
 def label(meta: dict[str, Any]) -> str:
-    film, year = str(meta.get("film") or meta.get("title") or ""), meta.get("year")
-    return f"{film} ({year})" if film and year else film
+    return film_label(str(meta.get("film") or meta.get("title") or ""), meta.get("year"))
 
 
 def card(meta: dict[str, Any], judged: Judgement) -> dict[str, Any]:

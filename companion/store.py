@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 import numpy as np
 
+from companion.text import film_label
 from companion.types import Passage
 
 if TYPE_CHECKING:
@@ -283,7 +284,7 @@ class ChromaStore:
         seen: list[str] = []
         for m in posts:
             film, year = str(m.get("film") or ""), m.get("year")
-            label = f"{film} ({year})" if film and year else film
+            label = film_label(film, year)
             if label and label not in seen:
                 seen.append(label)
         return seen

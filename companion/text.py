@@ -47,6 +47,11 @@ def terms(text: str) -> set[str]:
     }
 
 
+def film_label(film: str, year: object = None) -> str:
+    """ "Her (2013)", or the film alone when its year is unknown."""
+    return f"{film} ({year})" if film and year else film
+
+
 def content_words(text: str) -> list[str]:
     """Lower-cased words that say what a question is about (unstemmed, for people to read)."""
     return [

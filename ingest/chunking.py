@@ -13,6 +13,7 @@ from pathlib import Path
 
 from langchain_core.documents import Document
 
+from companion.text import film_label
 from companion.types import Post
 from ingest.spoilers import spoiler_runs
 
@@ -85,6 +86,6 @@ def paragraphs(text: str) -> list[str]:
 
 
 def context_header(post: Post, section: str) -> str:
-    film = f"{post.film} ({post.year})" if post.film and post.year else post.film
+    film = film_label(post.film, post.year)
     parts = [p for p in (film, post.title, section) if p]
     return " · ".join(parts)

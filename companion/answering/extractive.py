@@ -18,6 +18,7 @@ from companion.text import (
     TitleMatcher,
     contains_phrase,
     expand,
+    film_label,
     has_person_name,
     is_year,
     names,
@@ -37,11 +38,9 @@ class Thresholds:
     min_coverage: float = 0.5
 
 
-def film_label(p: Passage) -> str:
-    if p.film and p.year:
-        return f"{p.film} ({p.year})"
+def post_label(p: Passage) -> str:
     if p.film:
-        return p.film
+        return film_label(p.film, p.year)
     return f"“{p.title}”" if p.title else "one of our reviews"
 
 
@@ -159,10 +158,10 @@ class ExtractiveAnswerer:
             )
             same_post = n > 1 and p.doc_id == chosen[0][0].doc_id
             if n == 1:
-                lead = f"Our review of {film_label(p)} says:"
+                lead = f"Our review of {post_label(p)} says:"
             elif same_post:
                 lead = "It also notes:"
             else:
-                lead = f"Our review of {film_label(p)} adds:"
+                lead = f"Our review of {post_label(p)} adds:"
             parts.append(f"{lead} “{quote}” [{n}]")
         return Answer(text=" ".join(parts), citations=citations)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from companion.text import film_label
 from companion.types import Passage
 
 SYSTEM = """You answer fans' questions about films using only the film blog's reviews given \
@@ -24,7 +25,7 @@ _TAG = re.compile(r"</?\s*passage[^>]*>", re.IGNORECASE)
 def passage_block(passages: list[Passage]) -> str:
     parts = []
     for n, p in enumerate(passages, start=1):
-        film = f"{p.film} ({p.year})" if p.film and p.year else p.film
+        film = film_label(p.film, p.year)
         head = " · ".join(x for x in (film, p.title, p.date) if x)
         body = _TAG.sub("", p.text)  # a post cannot close its own passage early
         parts.append(f'<passage n="{n}" source="{_TAG.sub("", head)}">\n{body}\n</passage>')
