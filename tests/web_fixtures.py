@@ -83,6 +83,13 @@ def start_server(env: dict[str, str]) -> tuple[subprocess.Popen[str], str]:
     raise RuntimeError("server did not start within 120 s")
 
 
+def assert_serving(url: str) -> None:
+    """The server is healthy and answers from the sample archive."""
+    assert httpx.get(f"{url}/api/health", timeout=30).status_code == 200
+    ok = httpx.post(f"{url}/api/ask", json={"question": "Who voices Samantha in Her?"}, timeout=30)
+    assert ok.status_code == 200 and "Scarlett Johansson" in ok.json()["answer"]
+
+
 def stop(proc: subprocess.Popen[str]) -> None:
     proc.terminate()
     try:

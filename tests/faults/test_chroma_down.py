@@ -8,7 +8,7 @@ import httpx
 
 from tests.conftest import SAMPLE, run_cli
 from tests.store.test_chroma_server import ChromaServer
-from tests.web_fixtures import start_server, stop
+from tests.web_fixtures import assert_serving, start_server, stop
 
 
 def test_health_and_chat_follow_the_chroma_server(tmp_path: Path, cli_env: dict[str, str]) -> None:
@@ -30,11 +30,7 @@ def test_health_and_chat_follow_the_chroma_server(tmp_path: Path, cli_env: dict[
         chroma.start()
         out = run_cli("ingest", str(SAMPLE), "--json", env=env)
         assert out.returncode == 0, out.stderr
-        assert httpx.get(f"{url}/api/health", timeout=30).status_code == 200
-        ok = httpx.post(
-            f"{url}/api/ask", json={"question": "Who voices Samantha in Her?"}, timeout=30
-        )
-        assert ok.status_code == 200 and "Scarlett Johansson" in ok.json()["answer"]
+        assert_serving(url)
 
         # Down mid-session.
         chroma.stop()
@@ -47,11 +43,7 @@ def test_health_and_chat_follow_the_chroma_server(tmp_path: Path, cli_env: dict[
 
         # Back: recovers without a restart of the app.
         chroma.start()
-        assert httpx.get(f"{url}/api/health", timeout=30).status_code == 200
-        again = httpx.post(
-            f"{url}/api/ask", json={"question": "Who voices Samantha in Her?"}, timeout=30
-        )
-        assert again.status_code == 200 and "Scarlett Johansson" in again.json()["answer"]
+        assert_serving(url)
     finally:
         stop(proc)
         chroma.stop()

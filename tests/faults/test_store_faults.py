@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 
 from tests.conftest import ROOT, SAMPLE, run_cli
-from tests.web_fixtures import start_server, stop
+from tests.web_fixtures import assert_serving, start_server, stop
 
 
 def own_store(tmp_path: Path, cli_env: dict[str, str]) -> dict[str, str]:
@@ -40,11 +40,7 @@ def test_deleted_store_turns_health_red_and_recovers(
 
         rebuilt = run_cli("ingest", str(SAMPLE), "--json", env=env)
         assert rebuilt.returncode == 0, rebuilt.stderr
-        assert httpx.get(f"{url}/api/health", timeout=30).status_code == 200
-        again = httpx.post(
-            f"{url}/api/ask", json={"question": "Who voices Samantha in Her?"}, timeout=30
-        )
-        assert again.status_code == 200 and "Scarlett Johansson" in again.json()["answer"]
+        assert_serving(url)
     finally:
         stop(proc)
 
