@@ -21,10 +21,17 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-# all-MiniLM-L6-v2: 6 layers, width 384, feed-forward 1536. Multiply-adds per token per layer:
-# Q, K, V and output projections 4·384², feed-forward 2·384·1536; attention scores and mixing
-# 2·L·384 for a sequence of L tokens. FLOPs = 2 × multiply-adds.
-LAYERS, WIDTH, FFN = 6, 384, 1536
+# all-mpnet-base-v2, the search model: 12 layers, width 768, feed-forward 3072. Multiply-adds
+# per token per layer: Q, K, V and output projections 4·768², feed-forward 2·768·3072; attention
+# scores and mixing 2·L·768 for a sequence of L tokens. FLOPs = 2 × multiply-adds.
+LAYERS, WIDTH, FFN = 12, 768, 3072
+
+
+def search_model_path() -> Path:
+    from companion.models import SEARCH_MODEL, packaged_model_path
+    from companion.settings import Settings
+
+    return packaged_model_path(SEARCH_MODEL, Settings(_env_file=None).cache_dir)  # type: ignore[call-arg]
 
 
 def flops_per_token(seq_len: float) -> float:
@@ -52,13 +59,11 @@ def matmul_ceiling(seconds: float = 3.0) -> float:
     return n * 2 * 2048 * WIDTH * FFN / (time.perf_counter() - started)
 
 
-def token_stats(texts: list[str], cap: int = 256) -> tuple[int, float]:
+def token_stats(texts: list[str], cap: int = 384) -> tuple[int, float]:
     """Tokens the model actually reads (truncated at its window) and the mean sequence length."""
     from tokenizers import Tokenizer
 
-    from companion.embedding import packaged_model_path
-
-    tok = Tokenizer.from_file(str(packaged_model_path() / "tokenizer.json"))
+    tok = Tokenizer.from_file(str(search_model_path() / "tokenizer.json"))
     tok.no_padding()
     tok.no_truncation()
     lengths = [min(cap, len(tok.encode(t).ids)) for t in texts]
@@ -73,8 +78,6 @@ def naive(corpus: Path, persist: Path) -> tuple[float, list[str]]:
     from langchain_huggingface import HuggingFaceEmbeddings
     from langchain_text_splitters import RecursiveCharacterTextSplitter
 
-    from companion.embedding import packaged_model_path
-
     started = time.perf_counter()
     docs = [
         Document(page_content=p.read_text().split("---", 2)[2].strip(), metadata={"source": p.name})
@@ -87,7 +90,7 @@ def naive(corpus: Path, persist: Path) -> tuple[float, list[str]]:
         str(persist), settings=ChromaSettings(anonymized_telemetry=False)
     )
     Chroma.from_documents(
-        chunks, HuggingFaceEmbeddings(model_name=str(packaged_model_path())), client=client
+        chunks, HuggingFaceEmbeddings(model_name=str(search_model_path())), client=client
     )
     return time.perf_counter() - started, [c.page_content for c in chunks]
 

@@ -24,8 +24,9 @@ from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from companion.embedding import SentenceTransformerEmbedder
+from companion.factory import sentence_embedder
 from companion.judgement import Judge
+from companion.settings import Settings
 from companion.text import sentences
 from ingest.spoilers import spoiler_runs
 
@@ -35,7 +36,7 @@ SENTENCE = re.compile(r"(?<=[.!?])\s+")  # the corpus is lower-case: split on en
 def main() -> None:
     corpus = Path(sys.argv[1] if len(sys.argv) > 1 else "../shared/corpus/polarity-533")
     rows = [json.loads(line) for line in (corpus / "index.jsonl").read_text().splitlines()]
-    judge = Judge(SentenceTransformerEmbedder("all-MiniLM-L6-v2"))
+    judge = Judge(sentence_embedder(Settings(_env_file=None)))  # type: ignore[call-arg]
     lexicon = SentimentIntensityAnalyzer()  # the baseline: the same lexicon, alone
     judge.judge("Warm up. A fine film.")
 

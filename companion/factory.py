@@ -16,6 +16,7 @@ from companion.chat import ChatService
 from companion.embedding import SentenceTransformerEmbedder
 from companion.judgement import Judge
 from companion.lexical import LexicalIndex
+from companion.models import SENTENCE_MODEL
 from companion.querylog import QueryLog
 from companion.retrieval import HybridRetriever
 from companion.settings import Settings
@@ -28,13 +29,23 @@ REWRITE_SECONDS = 5.0  # a follow-up rewrite may use this much of the fan's wait
 @dataclass
 class Components:
     settings: Settings
-    embedder: SentenceTransformerEmbedder
+    embedder: SentenceTransformerEmbedder  # the search model: chunks and questions
     store: ChromaStore
+    sentences: SentenceTransformerEmbedder  # scores sentences while answering
+
+
+def sentence_embedder(settings: Settings) -> SentenceTransformerEmbedder:
+    return SentenceTransformerEmbedder(
+        SENTENCE_MODEL, settings.sentence_model_path, settings.cache_dir
+    )
 
 
 def build_components(settings: Settings, *, create: bool = True) -> Components:
-    """Embedder and store; ``create=False`` refuses to serve from a store never ingested."""
-    embedder = SentenceTransformerEmbedder(settings.model_name, settings.model_path)
+    """Both embedders and the store; ``create=False`` refuses to serve from a store never
+    ingested."""
+    embedder = SentenceTransformerEmbedder(
+        settings.model_name, settings.model_path, settings.cache_dir
+    )
     store = ChromaStore(
         open_client(settings.chroma_dir, settings.chroma_url),
         settings.collection,
@@ -42,7 +53,7 @@ def build_components(settings: Settings, *, create: bool = True) -> Components:
         model_dimension(embedder.path),
         create=create,
     )
-    return Components(settings, embedder, store)
+    return Components(settings, embedder, store, sentence_embedder(settings))
 
 
 def ensure_lexical(components: Components) -> None:
@@ -88,7 +99,7 @@ def build_answerer(
     """The one place that picks who writes answers."""
     s = components.settings
     extractive = ExtractiveAnswerer(
-        components.embedder,
+        components.sentences,
         Thresholds(min_relevance=s.min_relevance, strong_relevance=s.strong_relevance),
         covered_films=components.store.films(),
     )
@@ -99,7 +110,7 @@ def build_answerer(
 
     return LLMAnswerer(
         model[0],
-        CitationChecker(components.embedder),
+        CitationChecker(components.sentences),
         extractive,
         name=model[1],
         deadline=s.llm_timeout,
@@ -141,7 +152,7 @@ def build_chat(
         top_k=s.top_k,
         max_chars=s.max_question_chars,
         store=components.store,
-        cards=CardMaker(components.store, Judge(components.embedder)),
+        cards=CardMaker(components.store, Judge(components.sentences)),
         query_log=query_log,
         backend=model[1] if model else "extractive",
         rewriter=rewriter,

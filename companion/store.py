@@ -127,6 +127,11 @@ class ChromaStore:
                 "and ingest again."
             )
 
+    @property
+    def model_path(self) -> Path:
+        """The search model's folder (its tokenizer sizes the chunks)."""
+        return self._embedder.path
+
     def langchain(self) -> VectorStore:
         """The same collection as a LangChain vector store, for the indexing API."""
         from langchain_chroma import Chroma

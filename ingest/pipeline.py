@@ -283,7 +283,7 @@ def _index_changed(
     from langchain_core.indexing import index
 
     chunker = Chunker(
-        store_model_path(settings) / "tokenizer.json",
+        store.model_path / "tokenizer.json",
         settings.chunk_tokens,
         settings.chunk_overlap_tokens,
     )
@@ -325,9 +325,3 @@ def _drop_orphans(store: ChromaStore, records: RecordManager, doc_id: str) -> in
     orphans = [cid for cid in store.ids_for_post(doc_id) if cid not in known]
     store.delete(orphans)
     return len(orphans)
-
-
-def store_model_path(settings: Settings) -> Path:
-    from companion.embedding import packaged_model_path
-
-    return settings.model_path or packaged_model_path()

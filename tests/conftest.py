@@ -13,6 +13,8 @@ import pytest
 from companion.chat import ChatService
 from companion.embedding import SentenceTransformerEmbedder
 from companion.factory import Components, build_chat
+from companion.factory import sentence_embedder as sentence_embedder_for
+from companion.models import SEARCH_MODEL
 from companion.settings import Settings
 from companion.store import ChromaStore, model_dimension, open_client
 from ingest.pipeline import run_ingest
@@ -34,8 +36,17 @@ def _isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture(scope="session")
-def embedder() -> SentenceTransformerEmbedder:
-    emb = SentenceTransformerEmbedder("all-MiniLM-L6-v2")
+def embedder(tmp_path_factory: pytest.TempPathFactory) -> SentenceTransformerEmbedder:
+    """The search model, as the product builds it (unpacked once into the shared cache)."""
+    cache = make_settings(tmp_path_factory.mktemp("unused")).cache_dir
+    emb = SentenceTransformerEmbedder(SEARCH_MODEL, cache_dir=cache)
+    emb.model()
+    return emb
+
+
+@pytest.fixture(scope="session")
+def sentence_embedder(tmp_path_factory: pytest.TempPathFactory) -> SentenceTransformerEmbedder:
+    emb = sentence_embedder_for(make_settings(tmp_path_factory.mktemp("unused")))
     emb.model()
     return emb
 
@@ -65,7 +76,9 @@ def store(settings: Settings, embedder: SentenceTransformerEmbedder) -> ChromaSt
 
 @pytest.fixture(scope="session")
 def sample_components(
-    tmp_path_factory: pytest.TempPathFactory, embedder: SentenceTransformerEmbedder
+    tmp_path_factory: pytest.TempPathFactory,
+    embedder: SentenceTransformerEmbedder,
+    sentence_embedder: SentenceTransformerEmbedder,
 ) -> Iterator[Components]:
     """The bundled sample archive, ingested once for all read-only tests."""
     settings = make_settings(tmp_path_factory.mktemp("sample"))
@@ -73,7 +86,7 @@ def sample_components(
     report = run_ingest([str(SAMPLE)], settings, store)
     assert report.errors == []
     assert report.added >= 15
-    yield Components(settings, embedder, store)
+    yield Components(settings, embedder, store, sentence_embedder)
 
 
 @pytest.fixture(scope="session")

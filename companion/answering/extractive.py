@@ -36,6 +36,7 @@ class Thresholds:
     min_relevance: float
     strong_relevance: float
     min_coverage: float = 0.5
+    focus: float = 0.20  # quotes come from passages within this much of the best one
 
 
 def post_label(p: Passage) -> str:
@@ -97,7 +98,7 @@ class ExtractiveAnswerer:
         if self.should_decline(question, passages):
             return self.decline()
         top = max(p.score for p in passages)
-        focus = [p for p in passages if p.score >= top - 0.12]
+        focus = [p for p in passages if p.score >= top - self._t.focus]
         candidates: list[tuple[Passage, str]] = [
             (p, s)
             for p in focus

@@ -3,6 +3,7 @@ fallback on every fault, no LLM call when retrieval says decline."""
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator
 
@@ -32,15 +33,30 @@ def llm_chat(
             **kw,
         }
     )
-    return build_chat(Components(settings, components.embedder, components.store), strict)
+    return build_chat(
+        Components(settings, components.embedder, components.store, components.sentences), strict
+    )
 
 
 SAMANTHA = "Who voices Samantha in Her?"
 
 
+def passage_with(chat: ChatService, fake: FakeOpenAI, question: str, words: str) -> int:
+    """The number the prompt gives the passage that says ``words``: the one a real model would
+    cite. A scripted reply cannot read the prompt, so this asks once to see it."""
+    fake.answer("Noted.")
+    chat.ask(question)
+    prompt = fake.requests[-1]["messages"][1]["content"]
+    for n, body in re.findall(r'<passage n="(\d+)"[^>]*>(.*?)</passage>', prompt, re.S):
+        if words in body:
+            return int(n)
+    raise AssertionError(f"no passage in the prompt says {words!r}")
+
+
 def test_supported_answer_is_kept_with_checked_citations(sample_components, fake) -> None:
     chat = llm_chat(sample_components, fake)
-    fake.answer("In Her, Samantha is voiced by Scarlett Johansson [1]. Hope that helps!")
+    n = passage_with(chat, fake, SAMANTHA, "Scarlett Johansson")
+    fake.answer(f"In Her, Samantha is voiced by Scarlett Johansson [{n}]. Hope that helps!")
     answer = chat.ask(SAMANTHA)
     assert not answer.declined and answer.unsupported == []
     assert answer.text.startswith("In Her, Samantha is voiced by Scarlett Johansson [1].")
@@ -54,7 +70,8 @@ def test_supported_answer_is_kept_with_checked_citations(sample_components, fake
 
 def test_citation_to_a_passage_not_given_is_dropped(sample_components, fake) -> None:
     chat = llm_chat(sample_components, fake)
-    fake.answer("Samantha is voiced by Scarlett Johansson [1]. The sequel is due in 2027 [9].")
+    n = passage_with(chat, fake, SAMANTHA, "Scarlett Johansson")
+    fake.answer(f"Samantha is voiced by Scarlett Johansson [{n}]. The sequel is due in 2027 [9].")
     answer = chat.ask(SAMANTHA)
     assert answer.unsupported == ["The sequel is due in 2027."]
     assert "2027" not in answer.text.split("(I left")[0]
@@ -63,9 +80,10 @@ def test_citation_to_a_passage_not_given_is_dropped(sample_components, fake) -> 
 
 def test_unsupported_claim_is_dropped_even_with_a_valid_number(sample_components, fake) -> None:
     chat = llm_chat(sample_components, fake)
+    n = passage_with(chat, fake, SAMANTHA, "Scarlett Johansson")
     fake.answer(
-        "Samantha is voiced by Scarlett Johansson [1]. The film won eleven Oscars and grossed "
-        "two billion dollars in Japan [1]. Critics called it a musical about pirates."
+        f"Samantha is voiced by Scarlett Johansson [{n}]. The film won eleven Oscars and grossed "
+        f"two billion dollars in Japan [{n}]. Critics called it a musical about pirates."
     )
     answer = chat.ask(SAMANTHA)
     assert len(answer.unsupported) == 2
@@ -141,9 +159,10 @@ def test_streamed_answer_shows_only_checked_sentences(sample_components, fake) -
     from companion.types import Answer
 
     chat = llm_chat(sample_components, fake)
+    n = passage_with(chat, fake, SAMANTHA, "Scarlett Johansson")
     fake.answer(
-        "Samantha is voiced by Scarlett Johansson [1]. The film won eleven Oscars and grossed "
-        "two billion dollars in Japan [1]. Theodore buys an operating system called OS1 [1]."
+        f"Samantha is voiced by Scarlett Johansson [{n}]. The film won eleven Oscars and grossed "
+        f"two billion dollars in Japan [{n}]. Theodore buys an operating system called OS1 [{n}]."
     )
     items = list(chat.stream(SAMANTHA))
     final = items[-1]
@@ -233,7 +252,7 @@ def test_an_uncited_sentence_is_cited_by_code_when_a_passage_supports_it(
     assert cite.doc_id == "her-2013" and "Scarlett Johansson" in cite.quote
 
 
-def test_cli_prints_the_answer_as_it_streams_and_once(cli_env, fake) -> None:
+def test_cli_prints_the_answer_as_it_streams_and_once(cli_env, sample_components, fake) -> None:
     from tests.conftest import run_cli
 
     env = {
@@ -243,7 +262,9 @@ def test_cli_prints_the_answer_as_it_streams_and_once(cli_env, fake) -> None:
         "COMPANION_LLM_MODEL": "fake-model",
         "COMPANION_LLM_TIMEOUT": "5",
     }
-    fake.answer("In Her, Samantha is voiced by Scarlett Johansson [1].")
+    # The CLI's store holds the same sample archive, so its prompt numbers passages the same way.
+    n = passage_with(llm_chat(sample_components, fake), fake, SAMANTHA, "Scarlett Johansson")
+    fake.answer(f"In Her, Samantha is voiced by Scarlett Johansson [{n}].")
     out = run_cli("ask", SAMANTHA, env=env)
     assert out.returncode == 0, out.stderr
     lines = out.stdout.splitlines()

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 
-from companion.embedding import packaged_model_path
 from ingest.chunking import Chunker
 from ingest.sources import SourceOptions, open_source
 from tests.conftest import ROOT, make_settings, make_store
@@ -109,7 +108,7 @@ def test_kill_9_mid_ingest_then_rerun_converges(
     # The store holds exactly the source: every post, each with exactly its own chunks.
     settings = make_settings(Path(env["COMPANION_DATA_DIR"]))
     store = make_store(settings, embedder)
-    chunker = Chunker(packaged_model_path() / "tokenizer.json")
+    chunker = Chunker(embedder.path / "tokenizer.json")
     source_posts = [p for p in open_source(str(posts), SourceOptions()).documents()]
     expected = {p.doc_id: sorted(d.page_content for d in chunker.chunks(p)) for p in source_posts}
     got = store._collection.get(include=["documents", "metadatas"])

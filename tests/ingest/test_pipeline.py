@@ -69,7 +69,7 @@ def test_no_op_ingest_does_not_load_the_model(
     reviews: Path, settings: Settings, store: ChromaStore, embedder
 ) -> None:
     run_ingest([str(reviews)], settings, store)
-    fresh = type(embedder)(embedder.name)
+    fresh = type(embedder)(embedder.name, cache_dir=settings.cache_dir)
     again = ChromaStore(
         open_client(settings.chroma_dir), settings.collection, fresh, model_dimension(fresh.path)
     )

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from companion.embedding import packaged_model_path
 from ingest.chunking import Chunker
 from ingest.metadata import make_post
 from ingest.spoilers import spoiler_runs
@@ -54,8 +53,8 @@ def test_spoiler_runs(paragraphs: list[str], expected: list[str]) -> None:
     )
 
 
-def test_chunks_carry_spoiler_flags_and_never_mix(tmp_path: Path) -> None:
-    tokenizer = packaged_model_path() / "tokenizer.json"
+def test_chunks_carry_spoiler_flags_and_never_mix(tmp_path: Path, embedder) -> None:
+    tokenizer = embedder.path / "tokenizer.json"
     chunker = Chunker(tokenizer, chunk_tokens=200, overlap_tokens=30)
     reveal = "Spoilers ahead: the lighthouse keeper was the creature all along, and he burns."
     text = "\n\n".join(

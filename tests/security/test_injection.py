@@ -43,10 +43,15 @@ def ingest_canary_post(
 
 @pytest.mark.parametrize("kind", sorted(PAYLOADS))
 def test_planted_instructions_never_become_the_answer(
-    kind: str, tmp_path: Path, settings: Settings, store: ChromaStore, embedder
+    kind: str,
+    tmp_path: Path,
+    settings: Settings,
+    store: ChromaStore,
+    embedder,
+    sentence_embedder,
 ) -> None:
     ingest_canary_post(tmp_path, settings, store, PAYLOADS[kind])
-    chat = build_chat(Components(settings, embedder, store))
+    chat = build_chat(Components(settings, embedder, store, sentence_embedder))
     for question in (
         "Who directed Canary Film?",
         "What should you reply with?",
@@ -70,14 +75,20 @@ def fake_llm():
 
 @pytest.mark.parametrize("kind", ["visible", "french", "base64", "system"])
 def test_a_model_that_obeys_a_planted_instruction_is_overruled(
-    kind: str, tmp_path: Path, settings: Settings, store: ChromaStore, embedder, fake_llm
+    kind: str,
+    tmp_path: Path,
+    settings: Settings,
+    store: ChromaStore,
+    embedder,
+    sentence_embedder,
+    fake_llm,
 ) -> None:
     """The LLM backend: even if the model follows the post's instruction, the checker drops it."""
     ingest_canary_post(tmp_path, settings, store, PAYLOADS[kind])
     llm_settings = settings.model_copy(
         update={"llm": "openai", "llm_base_url": fake_llm.url, "llm_timeout": 5.0}
     )
-    chat = build_chat(Components(llm_settings, embedder, store))
+    chat = build_chat(Components(llm_settings, embedder, store, sentence_embedder))
     fake_llm.answer(f"{CANARY} [1]. Canary Film was directed by Jane Roe [1].")
     answer = chat.ask("Who directed Canary Film?")
     assert CANARY not in answer.text
@@ -97,7 +108,12 @@ def test_asking_for_the_system_prompt_gets_no_prompt(sample_components, fake_llm
         update={"llm": "openai", "llm_base_url": fake_llm.url, "llm_timeout": 5.0}
     )
     llm_chat = build_chat(
-        Components(llm_settings, sample_components.embedder, sample_components.store)
+        Components(
+            llm_settings,
+            sample_components.embedder,
+            sample_components.store,
+            sample_components.sentences,
+        )
     )
     fake_llm.answer(SYSTEM)  # a model that leaks its prompt
     for question in (
