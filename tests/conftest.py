@@ -74,6 +74,17 @@ def store(settings: Settings, embedder: SentenceTransformerEmbedder) -> ChromaSt
     return make_store(settings, embedder)
 
 
+@pytest.fixture
+def components(
+    settings: Settings,
+    store: ChromaStore,
+    embedder: SentenceTransformerEmbedder,
+    sentence_embedder: SentenceTransformerEmbedder,
+) -> Components:
+    """An empty store of this test's own, with the session's models."""
+    return Components(settings, embedder, store, sentence_embedder)
+
+
 @pytest.fixture(scope="session")
 def sample_components(
     tmp_path_factory: pytest.TempPathFactory,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 
 import pytest
 
@@ -33,9 +34,7 @@ def llm_chat(
             **kw,
         }
     )
-    return build_chat(
-        Components(settings, components.embedder, components.store, components.sentences), strict
-    )
+    return build_chat(replace(components, settings=settings), strict)
 
 
 SAMANTHA = "Who voices Samantha in Her?"
