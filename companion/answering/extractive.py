@@ -39,6 +39,10 @@ class Thresholds:
     focus: float = 0.20  # quotes come from passages within this much of the best one
 
 
+def _listing(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
+
+
 def post_label(p: Passage) -> str:
     if p.film:
         return film_label(p.film, p.year)
@@ -82,13 +86,28 @@ class ExtractiveAnswerer:
         coverage = len(wanted & found) / len(wanted) if wanted else 1.0
         return top < self._t.strong_relevance and coverage < self._t.min_coverage
 
-    def decline(self) -> Answer:
-        films = ", ".join(self._films[:6])
-        hint = (
-            f" The archive covers films such as {films} — try asking about one of those."
-            if films
-            else ""
-        )
+    def decline(self, passages: list[Passage] | None = None) -> Answer:
+        """Say so plainly, and name the nearest reviews found: a fan who described a film
+        ("the one from Down Under about a girl obsessed with ABBA") or misremembered its title
+        often meant one of them, and similarity alone cannot tell whether they did."""
+        close = [
+            post_label(p)
+            for p in sorted(passages or [], key=lambda p: p.score, reverse=True)
+            if p.film and p.score >= self._t.min_relevance
+        ]
+        close = list(dict.fromkeys(close))[:3]
+        if close:
+            hint = (
+                f" The closest reviews I found are of {_listing(close)}: if you meant "
+                f"{'that one' if len(close) == 1 else 'one of those'}, ask about it by name."
+            )
+        elif self._films:
+            hint = (
+                f" The archive covers films such as {', '.join(self._films[:6])} — try asking "
+                "about one of those."
+            )
+        else:
+            hint = ""
         return Answer(
             text="I couldn't find that in the blog's reviews, so I'd rather not guess." + hint,
             declined=True,
@@ -96,7 +115,7 @@ class ExtractiveAnswerer:
 
     def answer(self, question: str, passages: list[Passage]) -> Answer:
         if self.should_decline(question, passages):
-            return self.decline()
+            return self.decline(passages)
         top = max(p.score for p in passages)
         focus = [p for p in passages if p.score >= top - self._t.focus]
         candidates: list[tuple[Passage, str]] = [
@@ -106,7 +125,7 @@ class ExtractiveAnswerer:
             if 3 <= len(s.split()) <= 80 and not looks_like_instructions(s)
         ]
         if not candidates:
-            return self.decline()
+            return self.decline(passages)
         q_vec = self._embedder.embed_query(question)
         s_vecs = self._embedder.embed_documents([s for _, s in candidates])
         asked = terms(question)

@@ -69,7 +69,7 @@ class LLMAnswerer:
         """The answer as the model writes it, a checked sentence at a time (a fan never sees a
         sentence the checker would drop), then the final ``Answer``."""
         if self._fallback.should_decline(question, passages):
-            yield self._fallback.decline()
+            yield self._fallback.decline(passages)
             return
         events: queue.Queue[tuple[str, Any]] = queue.Queue()
 

@@ -49,6 +49,25 @@ def test_absent_films_are_declined_plainly(chat: ChatService, question: str) -> 
     assert len(suggested) >= 3, "the decline suggests films the archive does cover"
 
 
+@pytest.mark.parametrize(
+    ("question", "nearest"),
+    [
+        ("What did the blog think of Interstellar 2?", "Interstellar (2014)"),
+        ("Did the blog review Blade Runner 3?", "Blade Runner"),
+    ],
+)
+def test_a_decline_names_the_nearest_reviews_found(
+    chat: ChatService, question: str, nearest: str
+) -> None:
+    """A sequel the blog never reviewed (or a description it cannot confirm): the fan is told
+    which reviews came closest, so a misremembered title still leads somewhere."""
+    answer = chat.ask(question)
+    assert answer.declined and answer.citations == []
+    closest = answer.text.split("closest reviews I found are of", 1)
+    assert len(closest) == 2, answer.text
+    assert nearest in closest[1]
+
+
 def test_sample_question_set_retrieval_answers_and_declines(chat: ChatService) -> None:
     """The question set over data/ (eval/sample.jsonl): a quality bar, not a single example."""
     answerable = [q for q in QUESTIONS if q["doc_ids"]]
