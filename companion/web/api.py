@@ -101,6 +101,7 @@ def build_api(
     # cores), let up to `max_queue` wait their turn, and tell the rest at once that we're busy.
     slots = asyncio.Semaphore(settings.concurrency_limit)
     inflight = 0
+    producers: set[asyncio.Task[None]] = set()  # answers being streamed (kept from the GC)
 
     @router.post(
         "/ask",
@@ -168,24 +169,45 @@ def build_api(
         spoilers: bool,
     ) -> AsyncIterator[str]:
         """Server-sent events: `delta` pieces as they are ready, then the whole `answer`
-        (authoritative: a fallback may replace what the deltas said), or one `error`."""
+        (authoritative: a fallback may replace what the deltas said), or one `error`.
+
+        The answer is computed by its own task, which holds the compute slot; this generator
+        only relays. A fan who closes the chat mid-answer leaves this generator suspended
+        until it is collected, and a slot held here would be lost for that long (seen in
+        bench/load.py: two abandoned streams and every later question timed out)."""
         nonlocal inflight
         inflight += 1
-        try:
-            async with asyncio.timeout(settings.request_timeout), slots:
-                async for item in iterate_in_threadpool(
-                    service.stream(question, history, page_url, spoilers)
-                ):
-                    if isinstance(item, Answer):
-                        yield _sse("answer", _public(item))
-                    else:
-                        yield _sse("delta", {"text": item})
-        except (QuestionError, ChatUnavailable) as exc:
-            yield _sse("error", {"error": str(exc)})
-        except TimeoutError:
-            yield _sse("error", {"error": "That took too long to answer. Please try again."})
-        finally:
-            inflight -= 1
+        events: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
+
+        async def produce() -> None:
+            nonlocal inflight
+            try:
+                async with asyncio.timeout(settings.request_timeout), slots:
+                    async for item in iterate_in_threadpool(
+                        service.stream(question, history, page_url, spoilers)
+                    ):
+                        events.put_nowait(("item", item))
+            except (QuestionError, ChatUnavailable) as exc:
+                events.put_nowait(("error", str(exc)))
+            except TimeoutError:
+                events.put_nowait(("error", "That took too long to answer. Please try again."))
+            finally:
+                inflight -= 1
+                events.put_nowait(("end", None))
+
+        task = asyncio.create_task(produce())
+        producers.add(task)
+        task.add_done_callback(producers.discard)
+        while True:
+            kind, value = await events.get()
+            if kind == "end":
+                return
+            if kind == "error":
+                yield _sse("error", {"error": value})
+            elif isinstance(value, Answer):
+                yield _sse("answer", _public(value))
+            else:
+                yield _sse("delta", {"text": value})
 
     @router.post(
         "/feedback",
