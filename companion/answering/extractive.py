@@ -86,13 +86,13 @@ class ExtractiveAnswerer:
         coverage = len(wanted & found) / len(wanted) if wanted else 1.0
         return top < self._t.strong_relevance and coverage < self._t.min_coverage
 
-    def decline(self, passages: list[Passage] | None = None) -> Answer:
+    def decline(self, passages: list[Passage]) -> Answer:
         """Say so plainly, and name the nearest reviews found: a fan who described a film
         ("the one from Down Under about a girl obsessed with ABBA") or misremembered its title
         often meant one of them, and similarity alone cannot tell whether they did."""
         close = [
             post_label(p)
-            for p in sorted(passages or [], key=lambda p: p.score, reverse=True)
+            for p in sorted(passages, key=lambda p: p.score, reverse=True)
             if p.film and p.score >= self._t.min_relevance
         ]
         close = list(dict.fromkeys(close))[:3]
