@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -31,8 +32,12 @@ from companion.factory import build_chat, build_components  # noqa: E402
 from companion.settings import Settings  # noqa: E402
 
 
-def synthetic(source, size: int, data_dir: Path) -> Settings:  # type: ignore[no-untyped-def]
+def synthetic(source, source_settings: Settings, size: int, data_dir: Path) -> Settings:  # type: ignore[no-untyped-def]
     settings = Settings(_env_file=None, data_dir=data_dir)  # type: ignore[call-arg]
+    # The copies hold the real archive's sentences, so its sentence vectors are theirs (copied
+    # before anything opens the file).
+    settings.sentence_vectors_db.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy(source_settings.sentence_vectors_db, settings.sentence_vectors_db)
     comps = build_components(settings)
     got = source._collection.get(include=["documents", "metadatas", "embeddings"])
     base = np.asarray(got["embeddings"], dtype=np.float32)
@@ -64,7 +69,7 @@ def synthetic(source, size: int, data_dir: Path) -> Settings:  # type: ignore[no
 
 def measure(settings: Settings, questions: list, runs: int = 2) -> tuple[list[float], list[float]]:
     chat = build_chat(build_components(settings, create=False))
-    chat.ask("warm up question about a film")
+    chat.warm()  # as the server does at start
     retrieval, answer = [], []
     for _ in range(runs):
         for q in questions:
@@ -98,12 +103,13 @@ def main() -> None:
         check=True,
         stdout=subprocess.DEVNULL,
     )
-    source = build_components(Settings(_env_file=None, data_dir=real), create=False).store  # type: ignore[call-arg]
+    real_settings = Settings(_env_file=None, data_dir=real)  # type: ignore[call-arg]
+    source = build_components(real_settings, create=False).store
     questions = read_questions(ROOT / "eval" / "polarity-dev.jsonl")
     rows = []
     for size in [int(s) for s in args.sizes.split(",")]:
         t = time.perf_counter()
-        settings = synthetic(source, size, work / f"size-{size}")
+        settings = synthetic(source, real_settings, size, work / f"size-{size}")
         build_s = time.perf_counter() - t
         retrieval, answer = measure(settings, questions)
         rows.append((size, build_s, retrieval, answer))

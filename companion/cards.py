@@ -73,6 +73,11 @@ class CardMaker:
         self._judge = judge
         self._profiles = Snapshot(store, store.post_vectors, ({}, {}), recheck)
 
+    def warm(self) -> None:
+        """Read the review profiles (one pass over the store) and load the judge's models."""
+        self._profiles.get()
+        self._judge.warm()
+
     def answer(self, question: str, films: list[str]) -> Answer | None:
         """A verdict or recommendations answer, or None when the question wants neither.
         Both quote only spoiler-free parts of the reviews."""

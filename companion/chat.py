@@ -86,6 +86,13 @@ class ChatService:
         self._k = top_k
         self._max_chars = max_chars
 
+    def warm(self) -> None:
+        """Load the models and read the store's snapshots before the first fan waits for them
+        (servers call this once at start)."""
+        self.retriever.retrieve("warm up", 1)
+        if self.cards is not None:
+            self.cards.warm()
+
     def ask(
         self,
         question: str,

@@ -112,6 +112,10 @@ def ingest(
                 f"Chunks embedded: {report.chunks_added}, removed: {report.chunks_deleted}; "
                 f"store: {report.store_chunks} chunks in {settings.chroma_dir}"
             )
+            typer.echo(
+                f"Sentence vectors for answers: {report.sentences_embedded} embedded, "
+                f"{report.sentences_dropped} dropped"
+            )
         for warning in report.warnings:
             typer.secho(f"  note: {warning}", fg=typer.colors.YELLOW, err=True)
         for err in report.errors:

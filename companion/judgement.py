@@ -154,6 +154,12 @@ class Judge:
         neg = np.asarray(self._embedder.embed_documents(NEGATIVE), dtype=np.float32)
         return pos.mean(axis=0) - neg.mean(axis=0)
 
+    def warm(self) -> None:
+        """Load the sentiment lexicon and the answer model now rather than on a fan's question
+        (questions are embedded, never cached: this loads the model)."""
+        _ = self._lexicon, self._direction
+        self._embedder.embed_query("warm up")
+
     def judge(self, text: str, verdict_section: str = "") -> Judgement:
         """``text`` is the review; ``verdict_section`` the part of it under a heading such as
         "Verdict" or "Final thoughts", where the judgement is most likely to be."""

@@ -140,6 +140,11 @@ class Settings(BaseSettings):
         return self.data_dir / "bm25" / self.collection
 
     @property
+    def sentence_vectors_db(self) -> Path:
+        """The answer model's sentence vectors, filled at ingest (companion.sentence_vectors)."""
+        return self.data_dir / "sentences" / f"{self.collection}.sqlite"
+
+    @property
     def records_db(self) -> Path:
         return self.data_dir / "records.sqlite"
 

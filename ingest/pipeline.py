@@ -32,6 +32,7 @@ from ingest.sources import LoadError, SourceError, SourceOptions, open_source
 if TYPE_CHECKING:
     from langchain_core.indexing import RecordManager
 
+    from companion.embedding import Embedder
     from companion.store import ChromaStore
 
 log = logging.getLogger(__name__)
@@ -55,6 +56,8 @@ class IngestReport:
     dry_run: bool = False
     warnings: list[str] = field(default_factory=list)
     store_chunks: int | None = None
+    sentences_embedded: int = 0
+    sentences_dropped: int = 0
 
     def public(self) -> dict[str, object]:
         """The public ``companion ingest --json`` shape (counts of posts), plus warnings."""
@@ -105,7 +108,10 @@ def run_ingest(
     dry_run: bool = False,
     show_progress: bool = False,
     base_url: str = "",
+    sentences: Embedder | None = None,
 ) -> IngestReport:
+    """``sentences`` is the answer model whose sentence vectors ingest precomputes (default:
+    the one settings name, loaded only if a sentence is new)."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     lock = FileLock(str(settings.lock_file))
     try:
@@ -118,7 +124,7 @@ def run_ingest(
     try:
         opener = store if callable(store) else (lambda: store)
         return _ingest_locked(
-            list(paths), settings, opener, prune, dry_run, show_progress, base_url
+            list(paths), settings, opener, prune, dry_run, show_progress, base_url, sentences
         )
     finally:
         lock.release()
@@ -184,6 +190,7 @@ def _ingest_locked(
     dry_run: bool,
     show_progress: bool,
     base_url: str,
+    sentences: Embedder | None,
 ) -> IngestReport:
     report = IngestReport(dry_run=dry_run)
     options = SourceOptions(
@@ -230,7 +237,11 @@ def _ingest_locked(
         if changed or gone:
             dirty.parent.mkdir(parents=True, exist_ok=True)
             dirty.touch()
-        elif not dirty.exists() and lexical.chunk_count(settings.bm25_dir) is not None:
+        elif (
+            not dirty.exists()
+            and lexical.chunk_count(settings.bm25_dir) is not None
+            and settings.sentence_vectors_db.exists()
+        ):
             # Nothing to do: the store, the model and LangChain are never even loaded.
             return report
 
@@ -248,6 +259,9 @@ def _ingest_locked(
             report.deleted += 1
         ids, texts = store.all_chunks()
         lexical.build(ids, texts, settings.bm25_dir)
+        report.sentences_embedded, report.sentences_dropped = _refresh_sentences(
+            settings, texts, show_progress, sentences
+        )
         dirty.unlink(missing_ok=True)
         report.store_chunks = len(ids)
         log.info(
@@ -261,6 +275,22 @@ def _ingest_locked(
         return report
     finally:
         manifest.close()
+
+
+def _refresh_sentences(
+    settings: Settings, texts: list[str], show_progress: bool, model: Embedder | None
+) -> tuple[int, int]:
+    """Embed new sentences for answering now, so no fan waits for it (see sentence_vectors)."""
+    from companion.factory import sentence_embedder
+    from companion.sentence_vectors import CachedEmbedder, refresh
+
+    cache = CachedEmbedder(model or sentence_embedder(settings), settings.sentence_vectors_db)
+    try:
+        embedded, dropped = refresh(cache, texts, show_progress)
+    finally:
+        cache.bytes.close()
+    log.info("sentence vectors: %d embedded, %d dropped", embedded, dropped)
+    return embedded, dropped
 
 
 def _record_manager(namespace: str, settings: Settings) -> RecordManager:

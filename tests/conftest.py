@@ -15,6 +15,7 @@ from companion.embedding import SentenceTransformerEmbedder
 from companion.factory import Components, build_chat
 from companion.factory import sentence_embedder as sentence_embedder_for
 from companion.models import SEARCH_MODEL
+from companion.sentence_vectors import cached
 from companion.settings import Settings
 from companion.store import ChromaStore, model_dimension, open_client
 from ingest.pipeline import run_ingest
@@ -94,10 +95,11 @@ def sample_components(
     """The bundled sample archive, ingested once for all read-only tests."""
     settings = make_settings(tmp_path_factory.mktemp("sample"))
     store = make_store(settings, embedder)
-    report = run_ingest([str(SAMPLE)], settings, store)
+    report = run_ingest([str(SAMPLE)], settings, store, sentences=sentence_embedder)
     assert report.errors == []
     assert report.added >= 15
-    yield Components(settings, embedder, store, sentence_embedder)
+    sentences = cached(sentence_embedder, settings.sentence_vectors_db)  # as the product does
+    yield Components(settings, embedder, store, sentences)
 
 
 @pytest.fixture(scope="session")

@@ -275,7 +275,7 @@ def launch(settings: Settings) -> None:
 
     engine = Engine(settings)
     try:
-        engine.chat().retriever.retrieve("warm up", 1)  # load the model before a fan waits
+        engine.chat().warm()
     except ChatUnavailable:
         log.warning("starting without a usable store: %s", engine.last_error)
     app = create_app(settings, engine)
