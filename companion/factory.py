@@ -19,6 +19,7 @@ from companion.lexical import LexicalIndex
 from companion.models import SENTENCE_MODEL
 from companion.querylog import QueryLog
 from companion.retrieval import HybridRetriever
+from companion.sentence_vectors import cached
 from companion.settings import Settings
 from companion.store import ChromaStore, StoreError, model_dimension, open_client
 
@@ -53,8 +54,6 @@ def build_components(settings: Settings, *, create: bool = True) -> Components:
         model_dimension(embedder.path),
         create=create,
     )
-    from companion.sentence_vectors import cached  # LangChain's cache: 0.6 s of imports
-
     sentences = cached(sentence_embedder(settings), settings.sentence_vectors_db)
     return Components(settings, embedder, store, sentences)
 

@@ -17,25 +17,39 @@ import hashlib
 import logging
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-from langchain_classic.embeddings import CacheBackedEmbeddings
-from langchain_classic.storage.encoder_backed import EncoderBackedStore
-from langchain_core.stores import ByteStore
 
-from companion.embedding import Embedder
 from companion.text import sentences
+
+if TYPE_CHECKING:
+    from companion.embedding import Embedder
 
 log = logging.getLogger(__name__)
 
 _CHUNK = 500  # keys per SQL statement, well under SQLite's variable limit
+_FILLED = 1  # PRAGMA user_version once an ingest has filled the file
 
 
-class SQLiteByteStore(ByteStore):
-    """A LangChain byte store in one SQLite file, shared by the server's threads and an
-    ingest in another process (WAL: readers never wait for the writer)."""
+def is_filled(path: Path) -> bool:
+    """Whether an ingest has filled the cache at ``path`` (never creates the file)."""
+    if not path.exists():
+        return False
+    try:
+        with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
+            return int(db.execute("PRAGMA user_version").fetchone()[0]) == _FILLED
+    except sqlite3.Error:
+        return False
+
+
+class SQLiteByteStore:
+    """LangChain's ``ByteStore`` interface (mget, mset, mdelete, yield_keys) on one SQLite file,
+    shared by the server's threads and an ingest in another process (WAL: readers never wait
+    for the writer). Not a subclass: importing ``langchain_core.stores`` would cost every no-op
+    ingest 0.17 s, and this module is imported for its ``is_filled`` check."""
 
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -76,28 +90,41 @@ class SQLiteByteStore(ByteStore):
             keys = [k for (k,) in self._db.execute("SELECT key FROM kv")]
         return (k for k in keys if prefix is None or k.startswith(prefix))
 
+    def mark_filled(self) -> None:
+        """Record that an ingest filled the file (a server creates it empty)."""
+        with self._lock, self._db:
+            self._db.execute(f"PRAGMA user_version = {_FILLED}")
+
     def close(self) -> None:
         with self._lock:
             self._db.close()
 
 
-class CachedEmbedder(CacheBackedEmbeddings):
-    """``CacheBackedEmbeddings`` that is still an ``Embedder`` (name, dimension)."""
+class CachedEmbedder:
+    """An ``Embedder`` whose documents (sentences) go through LangChain's
+    ``CacheBackedEmbeddings`` on this file; questions are embedded every time."""
 
     def __init__(self, embedder: Embedder, path: Path) -> None:
-        self.bytes = SQLiteByteStore(path)
-        self._key = _key_encoder(embedder.name)
-        store = EncoderBackedStore(self.bytes, self._key, _pack, _unpack)
-        super().__init__(embedder, store, batch_size=256)  # type: ignore[arg-type]
+        # 0.6 s of imports: only servers and ingests that reach this pay for them.
+        from langchain_classic.embeddings import CacheBackedEmbeddings
+        from langchain_classic.storage.encoder_backed import EncoderBackedStore
+
         self.name = embedder.name
-        self._embedder = embedder
+        self.bytes = SQLiteByteStore(path)
+        self.key = _key_encoder(embedder.name)
+        self._model = embedder
+        store = EncoderBackedStore(self.bytes, self.key, _pack, _unpack)
+        self._cache = CacheBackedEmbeddings(embedder, store, batch_size=256)  # type: ignore[arg-type]
 
     @property
     def dimension(self) -> int:
-        return self._embedder.dimension
+        return self._model.dimension
 
-    def key(self, text: str) -> str:
-        return self._key(text)
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return self._cache.embed_documents(texts)
+
+    def embed_query(self, text: str) -> list[float]:
+        return self._model.embed_query(text)
 
 
 def cached(embedder: Embedder, path: Path) -> Embedder:
@@ -131,10 +158,11 @@ def refresh(
                 bar.update(len(missing[i : i + step]))
     if stale:
         cache.bytes.mdelete(stale)
+    cache.bytes.mark_filled()
     return len(missing), len(stale)
 
 
-def _key_encoder(model: str):  # type: ignore[no-untyped-def]
+def _key_encoder(model: str) -> Callable[[str], str]:
     def encode(text: str) -> str:
         return hashlib.sha256(f"{model}\0{text}".encode()).hexdigest()
 

@@ -22,6 +22,7 @@ from filelock import FileLock, Timeout
 from langchain_core.documents import Document
 
 from companion import lexical
+from companion.sentence_vectors import is_filled as sentence_vectors_filled
 from companion.settings import Settings
 from companion.types import Post
 from ingest.chunking import CHUNKER_VERSION, Chunker
@@ -240,7 +241,7 @@ def _ingest_locked(
         elif (
             not dirty.exists()
             and lexical.chunk_count(settings.bm25_dir) is not None
-            and settings.sentence_vectors_db.exists()
+            and sentence_vectors_filled(settings.sentence_vectors_db)
         ):
             # Nothing to do: the store, the model and LangChain are never even loaded.
             return report

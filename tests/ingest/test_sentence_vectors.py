@@ -126,3 +126,26 @@ def test_a_broken_cache_file_costs_time_not_answers(
     assert fallback is sentence_embedder, "an unreadable cache is left out, with a warning"
     chat = build_chat(Components(c.settings, c.embedder, c.store, fallback))
     assert "Scarlett Johansson" in chat.ask("Who voices Samantha in Her?").text
+
+
+def test_a_cache_file_a_server_created_does_not_make_ingest_skip_filling_it(
+    tmp_path: Path,
+    settings: Settings,
+    store: ChromaStore,
+    sentence_embedder: SentenceTransformerEmbedder,
+) -> None:
+    """A store from before the cache existed, served first: the server creates the file empty,
+    and the next ingest, with no post changed, must still fill it."""
+    folder = tmp_path / "reviews"
+    folder.mkdir()
+    write_review(folder, 1, "Alpha Film", "A lighthouse keeper befriends a talking whale.")
+    run_ingest([str(folder)], settings, store, sentences=sentence_embedder)
+    settings.sentence_vectors_db.unlink()
+    cached(sentence_embedder, settings.sentence_vectors_db)  # what a server does at start
+    model = Counting(sentence_embedder)
+    report = run_ingest([str(folder)], settings, store, sentences=model)  # type: ignore[arg-type]
+    assert report.skipped == 1
+    assert "A lighthouse keeper befriends a talking whale." in model.texts
+    again = Counting(sentence_embedder)
+    run_ingest([str(folder)], settings, store, sentences=again)  # type: ignore[arg-type]
+    assert again.texts == [], "once filled, a no-op ingest embeds nothing"
