@@ -8,9 +8,11 @@ import unicodedata
 from collections.abc import Iterator
 
 from companion.answering import Answerer, LLMError
+from companion.answering.identify import FilmIdentifier
 from companion.answering.rewrite import QueryRewriter
 from companion.cards import CardMaker
 from companion.followup import resolve
+from companion.intent import describes_film
 from companion.querylog import Entry, QueryLog
 from companion.render import stream_pieces
 from companion.retrieval import Retriever
@@ -75,6 +77,7 @@ class ChatService:
         query_log: QueryLog | None = None,
         backend: str = "extractive",
         rewriter: QueryRewriter | None = None,
+        identifier: FilmIdentifier | None = None,
     ) -> None:
         self.retriever = retriever
         self.answerer = answerer
@@ -83,6 +86,7 @@ class ChatService:
         self.query_log = query_log
         self.backend = backend
         self.rewriter = rewriter
+        self.identifier = identifier
         self._k = top_k
         self._max_chars = max_chars
 
@@ -127,12 +131,27 @@ class ChatService:
                 yield from stream_pieces(card.text)
                 yield self._finish(asked, card, films, started)
                 return
+            # A description ("the one where …") is checked against the nearest reviews.
+            identifier = self.identifier if not films and describes_film(q) else None
+            depth = max(self._k * 2, 3 * identifier.candidates) if identifier else self._k * 2
             ranked = self.retriever.retrieve(
-                q, self._k * 2, films=focus.films, exclude_urls=focus.exclude_urls
+                q, depth, films=focus.films, exclude_urls=focus.exclude_urls
             )
             passages = ranked if spoilers else [p for p in ranked if not p.spoiler]
+            confirmed = False
+            if identifier is not None:
+                found = identifier.identify(q, ranked)
+                if found is not None and found.doc_id is None:
+                    declined = self.answerer.decline(passages[: self._k])
+                    yield from stream_pieces(declined.text)
+                    yield self._finish(asked, declined, films, started)
+                    return
+                if found is not None:
+                    ranked = [p for p in ranked if p.doc_id == found.doc_id]
+                    passages = [p for p in passages if p.doc_id == found.doc_id]
+                    confirmed = True
             held = 0 if spoilers else held_back(ranked[: self._k])
-            for item in self.answerer.stream(q, passages[: self._k]):
+            for item in self.answerer.stream(q, passages[: self._k], confirmed):
                 if isinstance(item, Answer):
                     item.held_back = held
                     if held:

@@ -10,6 +10,7 @@ from typing import Any
 from companion import lexical
 from companion.answering import Answerer
 from companion.answering.extractive import ExtractiveAnswerer, Thresholds
+from companion.answering.identify import FilmIdentifier, OpenAIYesNo, openings_from
 from companion.answering.rewrite import QueryRewriter
 from companion.cards import CardMaker
 from companion.chat import ChatService
@@ -95,6 +96,23 @@ def build_model(settings: Settings) -> tuple[Any, str] | None:
             )
 
 
+def build_identifier(
+    components: Components, model: tuple[Any, str] | None
+) -> FilmIdentifier | None:
+    """The description check, when a chat model is configured and the check is on."""
+    s = components.settings
+    if model is None or s.identify_candidates == 0:
+        return None
+    judge = model[0] if hasattr(model[0], "yes_no") else OpenAIYesNo(model[0])
+    return FilmIdentifier(
+        judge,
+        openings_from(components.store.post_chunks),
+        threshold=s.identify_threshold,
+        candidates=s.identify_candidates,
+        deadline=s.identify_timeout,
+    )
+
+
 def build_answerer(
     components: Components, model: tuple[Any, str] | None, strict: bool = False
 ) -> Answerer:
@@ -158,4 +176,5 @@ def build_chat(
         query_log=query_log,
         backend=model[1] if model else "extractive",
         rewriter=rewriter,
+        identifier=build_identifier(components, model),
     )

@@ -1,6 +1,7 @@
 """What kind of answer a question wants: the blog's verdict on a film, films like one it
-names, or (by default) an answer from passages. Plain patterns: they are checked only when the
-question names a reviewed film (or the conversation is about one)."""
+names, or (by default) an answer from passages; and whether it describes one film without
+naming it. Plain patterns: intents are checked only when the question names a reviewed film (or
+the conversation is about one), descriptions only when it names none."""
 
 from __future__ import annotations
 
@@ -34,3 +35,23 @@ def intent_of(question: str) -> Intent:
     if _VERDICT.search(question):
         return "verdict"
     return "answer"
+
+
+_KIND = (
+    r"one|film|movie|picture|flick|comedy|drama|thriller|documentary|musical|cartoon|western|"
+    r"adventure|romance|satire|fantasy|horror|mystery|story|tale|animation|feature|epic|"
+    r"sequel|remake|classic|biopic"
+)
+# "the one where …", "that 70s thriller about …", "which movie has …", "a film in which …"
+_DESCRIBE = re.compile(
+    rf"(?:\b(?:the|that|a|an)\s+(?:[\w'-]+\s+){{0,3}}?(?:{_KIND})\s+"
+    r"(?:where|about|in\s+which|from|that|who|whose|when|set|starring|featuring)\b|"
+    rf"\b(?:which|what)\s+(?:{_KIND})\s+(?:is|was|has|had|where|about|features?|shows?)\b)",
+    re.IGNORECASE,
+)
+
+
+def describes_film(question: str) -> bool:
+    """Whether the question picks out one film by its story ("the one where a kid is left
+    behind when his family goes abroad"), to be checked against the reviews found."""
+    return bool(_DESCRIBE.search(question))

@@ -83,6 +83,23 @@ class Settings(BaseSettings):
     llm_timeout: float = Field(
         default=15.0, gt=0, description="Seconds to wait for the model before answering without it."
     )
+    identify_candidates: int = Field(
+        default=5,
+        ge=0,
+        le=20,
+        description="With a chat model: for a question that describes a film without naming "
+        "it, how many of the nearest reviews the model checks against the description "
+        "(0: never; see docs/retrieval.md).",
+    )
+    identify_threshold: float = Field(
+        default=0.2,
+        description="A review fits a description when the model's log P(yes) - log P(no) "
+        "reaches this (read off eval/polarity-dev.jsonl with Qwen2.5-Coder-1.5B-Instruct; a "
+        "plain yes or no counts as ±10).",
+    )
+    identify_timeout: float = Field(
+        default=20.0, gt=0, description="Seconds the checks may take before the rules decide."
+    )
     min_relevance: float = Field(
         default=0.15,
         description="Below this best-passage cosine similarity the answerer declines "

@@ -17,8 +17,16 @@ class LLMError(RuntimeError):
 
 
 class Answerer(Protocol):
-    def answer(self, question: str, passages: list[Passage]) -> Answer: ...
+    def answer(self, question: str, passages: list[Passage], confirmed: bool = False) -> Answer: ...
 
-    def stream(self, question: str, passages: list[Passage]) -> Iterator[str | Answer]:
-        """Pieces of the answer's text as they are ready, then the final ``Answer``."""
+    def stream(
+        self, question: str, passages: list[Passage], confirmed: bool = False
+    ) -> Iterator[str | Answer]:
+        """Pieces of the answer's text as they are ready, then the final ``Answer``;
+        ``confirmed``: the passages are known to be about the film asked about (a chat model
+        identified a described film), so the decline rules are skipped."""
+        ...
+
+    def decline(self, passages: list[Passage]) -> Answer:
+        """The archive has no answer; ``passages`` are the nearest found."""
         ...

@@ -113,8 +113,8 @@ class ExtractiveAnswerer:
             declined=True,
         )
 
-    def answer(self, question: str, passages: list[Passage]) -> Answer:
-        if self.should_decline(question, passages):
+    def answer(self, question: str, passages: list[Passage], confirmed: bool = False) -> Answer:
+        if not passages or (not confirmed and self.should_decline(question, passages)):
             return self.decline(passages)
         top = max(p.score for p in passages)
         focus = [p for p in passages if p.score >= top - self._t.focus]
@@ -154,9 +154,11 @@ class ExtractiveAnswerer:
                 chosen.append((p, s))
         return self._compose(chosen)
 
-    def stream(self, question: str, passages: list[Passage]) -> Iterator[str | Answer]:
+    def stream(
+        self, question: str, passages: list[Passage], confirmed: bool = False
+    ) -> Iterator[str | Answer]:
         """The same answer, a few words at a time, then the ``Answer`` itself."""
-        answer = self.answer(question, passages)
+        answer = self.answer(question, passages, confirmed)
         yield from stream_pieces(answer.text)
         yield answer
 

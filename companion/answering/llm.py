@@ -61,14 +61,19 @@ class LLMAnswerer:
         self.last_error = ""
         self._lock = threading.Lock()
 
-    def answer(self, question: str, passages: list[Passage]) -> Answer:
-        *_, final = self.stream(question, passages)
+    def answer(self, question: str, passages: list[Passage], confirmed: bool = False) -> Answer:
+        *_, final = self.stream(question, passages, confirmed)
         return final  # type: ignore[return-value]
 
-    def stream(self, question: str, passages: list[Passage]) -> Iterator[str | Answer]:
+    def decline(self, passages: list[Passage]) -> Answer:
+        return self._fallback.decline(passages)
+
+    def stream(
+        self, question: str, passages: list[Passage], confirmed: bool = False
+    ) -> Iterator[str | Answer]:
         """The answer as the model writes it, a checked sentence at a time (a fan never sees a
         sentence the checker would drop), then the final ``Answer``."""
-        if self._fallback.should_decline(question, passages):
+        if not passages or (not confirmed and self._fallback.should_decline(question, passages)):
             yield self._fallback.decline(passages)
             return
         events: queue.Queue[tuple[str, Any]] = queue.Queue()
@@ -108,7 +113,7 @@ class LLMAnswerer:
         if error is None and not raw.strip():
             error = LLMError("the model returned an empty answer")
         if error is not None and not shown:
-            final = self._failed(error, question, passages)
+            final = self._failed(error, question, passages, confirmed)
             yield from stream_pieces(final.text)
             yield final
             return
@@ -116,26 +121,30 @@ class LLMAnswerer:
             self._record(f"{type(error).__name__}: {error}")
         else:
             self._record("")
-        final = self._finish(raw, question, passages)
+        final = self._finish(raw, question, passages, confirmed)
         if final.text.startswith(shown) and len(final.text) > len(shown):
             yield final.text[len(shown) :]
         yield final
 
-    def _failed(self, exc: BaseException, question: str, passages: list[Passage]) -> Answer:
+    def _failed(
+        self, exc: BaseException, question: str, passages: list[Passage], confirmed: bool
+    ) -> Answer:
         self._record(f"{type(exc).__name__}: {exc}")
         log.warning("LLM %s failed, answering extractively: %s", self.name, exc)
         if self.strict:
             raise LLMError(f"the language model failed: {exc}") from exc
-        fallback = self._fallback.answer(question, passages)
+        fallback = self._fallback.answer(question, passages, confirmed)
         if not fallback.declined:
             fallback.text = f"{NOTICE} {fallback.text}"
         return fallback
 
-    def _finish(self, reply: str, question: str, passages: list[Passage]) -> Answer:
+    def _finish(
+        self, reply: str, question: str, passages: list[Passage], confirmed: bool
+    ) -> Answer:
         checked = self._checker.check(reply, [p.text for p in passages])
         if not checked.used:
             log.warning("LLM answer had no supported sentence; answering extractively")
-            fallback = self._fallback.answer(question, passages)
+            fallback = self._fallback.answer(question, passages, confirmed)
             fallback.unsupported = checked.unsupported
             return fallback
         text = checked.text

@@ -70,3 +70,28 @@ class LocalModel:
                 stream=True,
             ):
                 yield part["choices"][0]["text"]
+
+    def yes_no(self, messages: list[tuple[str, str]]) -> float:
+        """log P(yes) − log P(no) for the reply's first token, from one forward pass over the
+        prompt (the part shared with the previous prompt is reused from the KV cache)."""
+        import llama_cpp
+        import numpy as np
+
+        llm = self._llm
+        with self._lock:
+            tokens = llm.tokenize(self.prompt(messages).encode(), add_bos=True, special=True)
+            done = llm.input_ids[: llm.n_tokens].tolist()
+            same = 0
+            while same < min(len(done), len(tokens) - 1) and done[same] == tokens[same]:
+                same += 1
+            llm.n_tokens = same
+            llm.eval(tokens[same:])
+            logits = np.ctypeslib.as_array(
+                llama_cpp.llama_get_logits_ith(llm.ctx, -1), shape=(llm.n_vocab(),)
+            ).astype(np.float64)
+
+        def word(*forms: str) -> float:  # the softmax's normaliser cancels in the difference
+            ids = {t[0] for f in forms if len(t := llm.tokenize(f.encode(), add_bos=False)) == 1}
+            return float(np.logaddexp.reduce([logits[i] for i in ids]))
+
+        return word("yes", "Yes", " yes", " Yes") - word("no", "No", " no", " No")

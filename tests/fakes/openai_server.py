@@ -1,7 +1,8 @@
 """A local HTTP server speaking the OpenAI chat-completions protocol: a test double at the
 network boundary. Tests tell it what to do next: answer with a given text (plain or streamed),
 stall, fail with a status, drop the connection, or send something malformed; ``then`` scripts
-the next few requests one by one."""
+the next few requests one by one, and ``decide`` picks a behaviour by what a request says. A
+reply may carry its first token's log-probabilities, as OpenAI's ``logprobs`` option returns."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import http.server
 import json
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,6 +21,7 @@ class Behaviour:
     reply: str = ""
     status: int = 500
     stall: float = 5.0
+    top_logprobs: list[tuple[str, float]] | None = None  # sent when the request asks for them
 
 
 @dataclass
@@ -28,6 +30,7 @@ class FakeOpenAI:
     requests: list[dict[str, Any]] = field(default_factory=list)
     url: str = ""
     queued: list[Behaviour] = field(default_factory=list)
+    decide: Callable[[dict[str, Any]], Behaviour | None] | None = None  # by request content
 
     def answer(self, text: str) -> None:
         self.behaviour = Behaviour(mode="answer", reply=text)
@@ -40,7 +43,22 @@ class FakeOpenAI:
         self.behaviour = Behaviour(mode=mode, **kw)
 
 
-def _completion(content: str, model: str) -> dict[str, Any]:
+def _logprobs(top: list[tuple[str, float]]) -> dict[str, Any]:
+    token, logprob = max(top, key=lambda t: t[1])
+    alternatives = [{"token": t, "logprob": lp, "bytes": list(t.encode())} for t, lp in top]
+    return {
+        "content": [
+            {
+                "token": token,
+                "logprob": logprob,
+                "bytes": list(token.encode()),
+                "top_logprobs": alternatives,
+            }
+        ]
+    }
+
+
+def _completion(content: str, model: str, top: list[tuple[str, float]] | None) -> dict[str, Any]:
     return {
         "id": "chatcmpl-fake",
         "object": "chat.completion",
@@ -50,6 +68,7 @@ def _completion(content: str, model: str) -> dict[str, Any]:
             {
                 "index": 0,
                 "message": {"role": "assistant", "content": content},
+                "logprobs": _logprobs(top) if top else None,
                 "finish_reason": "stop",
             }
         ],
@@ -84,7 +103,8 @@ def serve() -> Iterator[FakeOpenAI]:
         def do_POST(self) -> None:
             body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
             fake.requests.append(body)
-            b = fake.queued.pop(0) if fake.queued else fake.behaviour
+            decided = fake.decide(body) if fake.decide else None
+            b = decided or (fake.queued.pop(0) if fake.queued else fake.behaviour)
             model = body.get("model", "fake")
             if b.mode == "stall":
                 time.sleep(b.stall)
@@ -111,7 +131,9 @@ def serve() -> Iterator[FakeOpenAI]:
                     self.wfile.write(part)
                 self.close_connection = True
                 return
-            self._send(200, json.dumps(_completion(content, model)).encode(), "application/json")
+            top = b.top_logprobs if body.get("logprobs") else None
+            reply = _completion(content, model, top)
+            self._send(200, json.dumps(reply).encode(), "application/json")
 
         def _send(self, status: int, data: bytes, ctype: str) -> None:
             self.send_response(status)
