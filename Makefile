@@ -45,8 +45,9 @@ test: install
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 
-# All benchmarks, each against its baseline in the same run (needs ../shared/corpus); about
-# 15 minutes on 2 cores. Results are written up in docs/benchmarks.md.
+# All benchmarks, each against its baseline in the same run (needs ../shared/corpus); over an
+# hour on 2 cores. Results are written up in docs/benchmarks.md. bench/llm_local.py and
+# bench/identify.py need the local-llm extra and a GGUF model, so they are run by hand.
 bench: install
 	$(BIN)/pip install --disable-pip-version-check -q -e ".[test,bench]"
 	$(BIN)/python bench/ingest_speed.py
