@@ -27,7 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from companion.answering.identify import FilmIdentifier, openings_from  # noqa: E402
+from companion.answering.identify import FilmIdentifier  # noqa: E402
 from companion.answering.local import LocalModel  # noqa: E402
 from companion.evaluation import read_questions  # noqa: E402
 from companion.factory import build_answerer, build_chat, build_components  # noqa: E402
@@ -60,7 +60,7 @@ def main() -> None:
     model = LocalModel(Path(args.model))
     ident = FilmIdentifier(
         model,
-        openings_from(comps.store.post_chunks),
+        comps.store.post_chunks,
         threshold=0.0,
         candidates=args.candidates,
         deadline=1e9,

@@ -10,7 +10,7 @@ from typing import Any
 from companion import lexical
 from companion.answering import Answerer
 from companion.answering.extractive import ExtractiveAnswerer, Thresholds
-from companion.answering.identify import FilmIdentifier, OpenAIYesNo, openings_from
+from companion.answering.identify import FilmIdentifier, OpenAIYesNo, YesNoModel
 from companion.answering.rewrite import QueryRewriter
 from companion.cards import CardMaker
 from companion.chat import ChatService
@@ -103,10 +103,10 @@ def build_identifier(
     s = components.settings
     if model is None or s.identify_candidates == 0:
         return None
-    judge = model[0] if hasattr(model[0], "yes_no") else OpenAIYesNo(model[0])
+    judge = model[0] if isinstance(model[0], YesNoModel) else OpenAIYesNo(model[0])
     return FilmIdentifier(
         judge,
-        openings_from(components.store.post_chunks),
+        components.store.post_chunks,
         threshold=s.identify_threshold,
         candidates=s.identify_candidates,
         deadline=s.identify_timeout,

@@ -18,7 +18,7 @@ import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from companion.safety import looks_like_instructions
 from companion.text import sentences
@@ -35,6 +35,7 @@ PLAIN_SCORE = 10.0  # a model that returns no log-probabilities: its yes or no, 
 _TAG = re.compile(r"</?\s*review[^>]*>", re.IGNORECASE)
 
 
+@runtime_checkable
 class YesNoModel(Protocol):
     def yes_no(self, messages: list[tuple[str, str]]) -> float:
         """log P(yes) − log P(no) for the model's first word of reply."""
@@ -112,14 +113,14 @@ class FilmIdentifier:
     def __init__(
         self,
         model: YesNoModel,
-        openings: Callable[[list[str]], dict[str, str]],
+        post_chunks: Callable[[list[str]], dict[str, list[Passage]]],
         *,
         threshold: float,
         candidates: int = 5,
         deadline: float = 60.0,
     ) -> None:
         self._model = model
-        self._openings = openings
+        self._post_chunks = post_chunks
         self.threshold = threshold
         self.candidates = candidates
         self.deadline = deadline
@@ -131,7 +132,7 @@ class FilmIdentifier:
         posts = list(dict.fromkeys(p.doc_id for p in passages))[: self.candidates]
         if not posts:
             return Identified(None, {})
-        texts = self._openings(posts)
+        texts = self.openings(posts)
         started = time.monotonic()
         scores: dict[str, float] = {}
         for doc_id in posts:
@@ -153,13 +154,10 @@ class FilmIdentifier:
         )
         return Identified(best if fits else None, scores)
 
-
-def openings_from(post_chunks: Callable[[list[str]], dict[str, list[Passage]]]):  # type: ignore[no-untyped-def]
-    """Each post's first ``EXCERPT_CHARS`` characters, from the store's chunks in order."""
-
-    def openings(doc_ids: list[str]) -> dict[str, str]:
+    def openings(self, doc_ids: list[str]) -> dict[str, str]:
+        """Each post's first ``EXCERPT_CHARS`` characters, from its chunks in reading order."""
         out: dict[str, str] = {}
-        for doc_id, chunks in post_chunks(doc_ids).items():
+        for doc_id, chunks in self._post_chunks(doc_ids).items():
             text = ""
             for c in chunks:
                 if len(text) >= EXCERPT_CHARS:
@@ -167,5 +165,3 @@ def openings_from(post_chunks: Callable[[list[str]], dict[str, list[Passage]]]):
                 text += (" " if text else "") + c.text
             out[doc_id] = text[:EXCERPT_CHARS]
         return out
-
-    return openings
