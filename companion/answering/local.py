@@ -9,7 +9,10 @@ Answer:" shape and a newline stop; chat templates, and the full system prompt, m
 from __future__ import annotations
 
 import threading
+from functools import cached_property
 from pathlib import Path
+
+import numpy as np
 
 # family -> (template, stop sequences). {system}, {user} come from companion.answering.prompt.
 FORMATS: dict[str, tuple[str, list[str]]] = {
@@ -43,7 +46,7 @@ class LocalModel:
 
     def __init__(self, path: Path, fmt: str = "auto", max_tokens: int = 160, threads: int = 2):
         try:
-            from llama_cpp import Llama
+            from llama_cpp import Llama, llama_get_logits_ith
         except ImportError as exc:
             raise RuntimeError(
                 "COMPANION_LLM=llamacpp needs the local-llm extra: pip install '.[local-llm]'"
@@ -53,6 +56,7 @@ class LocalModel:
         self.format = guess_format(path) if fmt == "auto" else fmt
         self._template, self._stop = FORMATS[self.format]
         self._llm = Llama(model_path=str(path), n_ctx=4096, n_threads=threads, verbose=False)
+        self._logits_ith = llama_get_logits_ith
         self._max_tokens = max_tokens
         self._lock = threading.Lock()  # one llama context: one generation at a time
 
@@ -71,27 +75,27 @@ class LocalModel:
             ):
                 yield part["choices"][0]["text"]
 
+    @cached_property
+    def _yes_no_ids(self) -> tuple[list[int], list[int]]:
+        """The vocabulary's one-token spellings of "yes" and of "no"."""
+
+        def ids(*forms: str) -> list[int]:
+            spelt = [self._llm.tokenize(f.encode(), add_bos=False) for f in forms]
+            return sorted({t[0] for t in spelt if len(t) == 1})
+
+        return ids("yes", "Yes", " yes", " Yes"), ids("no", "No", " no", " No")
+
     def yes_no(self, messages: list[tuple[str, str]]) -> float:
         """log P(yes) − log P(no) for the reply's first token, from one forward pass over the
-        prompt (the part shared with the previous prompt is reused from the KV cache)."""
-        import llama_cpp
-        import numpy as np
-
+        whole prompt: reusing a shared prefix from the KV cache would save only the short
+        instructions (each review differs) and would make the score depend on the call before."""
+        yes, no = self._yes_no_ids
         llm = self._llm
         with self._lock:
-            tokens = llm.tokenize(self.prompt(messages).encode(), add_bos=True, special=True)
-            done = llm.input_ids[: llm.n_tokens].tolist()
-            same = 0
-            while same < min(len(done), len(tokens) - 1) and done[same] == tokens[same]:
-                same += 1
-            llm.n_tokens = same
-            llm.eval(tokens[same:])
+            llm.reset()
+            llm.eval(llm.tokenize(self.prompt(messages).encode(), add_bos=True, special=True))
             logits = np.ctypeslib.as_array(
-                llama_cpp.llama_get_logits_ith(llm.ctx, -1), shape=(llm.n_vocab(),)
+                self._logits_ith(llm.ctx, -1), shape=(llm.n_vocab(),)
             ).astype(np.float64)
-
-        def word(*forms: str) -> float:  # the softmax's normaliser cancels in the difference
-            ids = {t[0] for f in forms if len(t := llm.tokenize(f.encode(), add_bos=False)) == 1}
-            return float(np.logaddexp.reduce([logits[i] for i in ids]))
-
-        return word("yes", "Yes", " yes", " Yes") - word("no", "No", " no", " No")
+        # The softmax's normaliser cancels in the difference.
+        return float(np.logaddexp.reduce(logits[yes]) - np.logaddexp.reduce(logits[no]))

@@ -47,14 +47,14 @@ def test_local_model_answers_through_the_checker(cli_env: dict[str, str]) -> Non
 
 
 YES_NO = """
-import json, math, sys
+import json, sys
 from pathlib import Path
 from companion.answering.identify import messages
 from companion.answering.local import LocalModel
 m = LocalModel(Path(sys.argv[1]))
 review = "Jaws: a great white shark terrorises the beach town of Amity; Chief Brody hunts it."
 a = m.yes_no(messages("the one with the shark and the beach town", review))
-b = m.yes_no(messages("the one about a talking pig on a farm", review))  # reuses the prefix
+b = m.yes_no(messages("the one about a talking pig on a farm", review))
 again = m.yes_no(messages("the one with the shark and the beach town", review))
 text = "".join(m.stream([("system", "Be brief."), ("human", "Say hello.")]))
 print(json.dumps({"a": a, "b": b, "again": again, "text": text}))
@@ -62,7 +62,7 @@ print(json.dumps({"a": a, "b": b, "again": again, "text": text}))
 
 
 def test_local_model_scores_yes_against_no(cli_env: dict[str, str]) -> None:
-    """One forward pass per prompt, the shared prefix reused, and generation unharmed after."""
+    """A score depends on its prompt alone, not on the call before; generation works after."""
     import subprocess
     import sys
 
@@ -77,5 +77,5 @@ def test_local_model_scores_yes_against_no(cli_env: dict[str, str]) -> None:
     assert out.returncode == 0, out.stderr[-2000:]
     got = json.loads(out.stdout.strip().splitlines()[-1])
     assert all(abs(got[k]) < 50 for k in ("a", "b", "again"))
-    assert got["again"] == pytest.approx(got["a"], abs=0.05), "a reused prefix: rounding only"
+    assert got["again"] == pytest.approx(got["a"], abs=1e-6), "the same prompt, the same score"
     assert got["a"] != got["b"] and got["text"].strip()
