@@ -98,7 +98,10 @@ class Settings(BaseSettings):
         "plain yes or no counts as ±10).",
     )
     identify_timeout: float = Field(
-        default=20.0, gt=0, description="Seconds the checks may take before the rules decide."
+        default=20.0,
+        gt=0,
+        description="Seconds after which no further check starts and the rules decide (the "
+        "check running then finishes first; at an endpoint, within COMPANION_LLM_TIMEOUT).",
     )
     min_relevance: float = Field(
         default=0.15,
