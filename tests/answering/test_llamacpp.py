@@ -51,13 +51,16 @@ import json, sys
 from pathlib import Path
 from companion.answering.identify import messages
 from companion.answering.local import LocalModel
-m = LocalModel(Path(sys.argv[1]))
+m = LocalModel(Path(sys.argv[1]), max_tokens=24)
+# The packaged model is a base model: it completes a line, it does not follow "say hello".
+ask = [("human", "Passage: Jaws is a 1975 film by Steven Spielberg.\\nQuestion: Who directed Jaws?\\nAnswer:")]
+before = "".join(m.stream(ask))
 review = "Jaws: a great white shark terrorises the beach town of Amity; Chief Brody hunts it."
 a = m.yes_no(messages("the one with the shark and the beach town", review))
 b = m.yes_no(messages("the one about a talking pig on a farm", review))
 again = m.yes_no(messages("the one with the shark and the beach town", review))
-text = "".join(m.stream([("system", "Be brief."), ("human", "Say hello.")]))
-print(json.dumps({"a": a, "b": b, "again": again, "text": text}))
+after = "".join(m.stream(ask))
+print(json.dumps({"a": a, "b": b, "again": again, "before": before, "after": after}))
 """
 
 
@@ -78,4 +81,6 @@ def test_local_model_scores_yes_against_no(cli_env: dict[str, str]) -> None:
     got = json.loads(out.stdout.strip().splitlines()[-1])
     assert all(abs(got[k]) < 50 for k in ("a", "b", "again"))
     assert got["again"] == pytest.approx(got["a"], abs=1e-6), "the same prompt, the same score"
-    assert got["a"] != got["b"] and got["text"].strip()
+    assert got["a"] != got["b"]
+    # Scoring leaves the context as generation needs it: the same completion before and after.
+    assert "Spielberg" in got["before"] and got["after"] == got["before"]
