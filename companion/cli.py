@@ -107,6 +107,11 @@ def ingest(
             f"skipped (unchanged): {report.skipped}, deleted: {report.deleted}, "
             f"errors: {len(report.errors)}"
         )
+        if report.pages_fetched:
+            typer.echo(
+                f"Pages fetched: {report.pages_fetched} "
+                f"({report.pages_unchanged} unchanged since the last ingest)"
+            )
         if report.store_chunks is not None:
             typer.echo(
                 f"Chunks embedded: {report.chunks_added}, removed: {report.chunks_deleted}; "

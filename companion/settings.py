@@ -117,6 +117,16 @@ class Settings(BaseSettings):
         default=50_000_000, description="Larger source files and fetched URLs are skipped."
     )
     fetch_timeout: float = Field(default=20.0, gt=0, description="Seconds per URL fetched.")
+    feed_max_pages: int = Field(
+        default=500,
+        ge=1,
+        description="Pages of one feed read at most; a feed cut short by it is not pruned.",
+    )
+    feed_max_posts: int = Field(
+        default=50_000,
+        ge=1,
+        description="Posts of one feed read at most; a feed cut short by it is not pruned.",
+    )
     host: str = Field(default="127.0.0.1", description="Address the chat binds to.")
     port: int = Field(default=7860)
     concurrency_limit: int = Field(default=2, ge=1, description="Answers computed at once.")
@@ -167,6 +177,11 @@ class Settings(BaseSettings):
     @property
     def records_db(self) -> Path:
         return self.data_dir / "records.sqlite"
+
+    @property
+    def http_cache_db(self) -> Path:
+        """ETag / Last-Modified and body of each fetched feed page or sitemap (ingest.fetch)."""
+        return self.data_dir / "http-cache.sqlite"
 
     @property
     def query_log_db(self) -> Path:

@@ -26,7 +26,7 @@ from companion.sentence_vectors import is_filled as sentence_vectors_filled
 from companion.settings import Settings
 from companion.types import Post
 from ingest.chunking import CHUNKER_VERSION, Chunker
-from ingest.fetch import is_url
+from ingest.fetch import HttpCache, is_url
 from ingest.manifest import Entry, Manifest
 from ingest.sources import LoadError, SourceError, SourceOptions, open_source
 
@@ -59,10 +59,14 @@ class IngestReport:
     store_chunks: int | None = None
     sentences_embedded: int = 0
     sentences_dropped: int = 0
+    prune_skipped: list[dict[str, str]] = field(default_factory=list)
+    pages_fetched: int = 0
+    pages_unchanged: int = 0
 
     def public(self) -> dict[str, object]:
-        """The public ``companion ingest --json`` shape (counts of posts), plus warnings."""
-        keys = ("added", "updated", "skipped", "deleted", "errors", "warnings")
+        """The public ``companion ingest --json`` shape (counts of posts), plus warnings and
+        the sources prune spared because they were not read whole."""
+        keys = ("added", "updated", "skipped", "deleted", "errors", "warnings", "prune_skipped")
         return {k: v for k, v in asdict(self).items() if k in keys}
 
 
@@ -133,14 +137,16 @@ def run_ingest(
 
 def _load(
     paths: list[str], options: SourceOptions, report: IngestReport, show_progress: bool
-) -> tuple[dict[str, Post], dict[str, str], list[str], set[str]]:
-    """Read every source: posts by id, each post's scope, the scopes read, what failed."""
+) -> tuple[dict[str, Post], dict[str, str], list[str], set[str], dict[str, str]]:
+    """Read every source: posts by id, each post's scope, the scopes read, what failed, and
+    what was not read whole (prune spares both)."""
     from tqdm import tqdm
 
     posts: dict[str, Post] = {}
     scope_of: dict[str, str] = {}
     scopes: list[str] = []
     failed: set[str] = set()
+    blocked: dict[str, str] = {}
     for target in paths:
         try:
             source = open_source(target, options)
@@ -160,7 +166,10 @@ def _load(
             failed.add(_resolved(target))
             continue
         scopes.append(source.scope)
-        report.warnings.extend(source.warnings)
+        report.warnings.extend(source.outcome.warnings)
+        blocked.update(source.blocked)
+        report.pages_fetched += source.outcome.pages
+        report.pages_unchanged += source.outcome.unchanged_pages
         for item in items:
             if isinstance(item, LoadError):
                 report.errors.append({"source": item.source, "error": item.error})
@@ -176,7 +185,7 @@ def _load(
             else:
                 posts[item.doc_id] = item
                 scope_of[item.doc_id] = source.scope
-    return posts, scope_of, scopes, failed
+    return posts, scope_of, scopes, failed, blocked
 
 
 def _resolved(target: str) -> str:
@@ -194,10 +203,23 @@ def _ingest_locked(
     sentences: Embedder | None,
 ) -> IngestReport:
     report = IngestReport(dry_run=dry_run)
+    cache = HttpCache(settings.http_cache_db, read_only=dry_run)
     options = SourceOptions(
-        max_bytes=settings.max_file_bytes, timeout=settings.fetch_timeout, base_url=base_url
+        max_bytes=settings.max_file_bytes,
+        timeout=settings.fetch_timeout,
+        base_url=base_url,
+        max_pages=settings.feed_max_pages,
+        max_posts=settings.feed_max_posts,
+        cache=cache,
     )
-    posts, scope_of, scopes, failed = _load(paths, options, report, show_progress)
+    try:
+        posts, scope_of, scopes, failed, blocked = _load(paths, options, report, show_progress)
+    finally:
+        cache.close()
+    if prune:
+        for where, why in blocked.items():
+            report.prune_skipped.append({"source": where, "why": why})
+            report.warnings.append(f"not pruned: {why}")
 
     namespace = f"chroma/{settings.collection}"
     manifest = Manifest(settings.records_db, namespace)
@@ -223,7 +245,10 @@ def _ingest_locked(
                 for e in known.values()
                 if e.doc_id not in posts
                 and any(e.scope == s or _under(e.source, s) for s in scopes)
-                and not any(e.source == f or e.scope == f or _under(e.source, f) for f in failed)
+                and not any(
+                    e.source == f or e.scope == f or _under(e.source, f)
+                    for f in failed | blocked.keys()
+                )
             ]
         if dry_run:
             report.added = sum(1 for _, _, existed in changed if not existed)

@@ -17,7 +17,8 @@ def test_help_explains_every_command(cli_env: dict[str, str]) -> None:
 
 def test_ingest_json_shape_and_idempotent_rerun(cli_env: dict[str, str]) -> None:
     first = json.loads(cli_env["FIRST_INGEST_JSON"])
-    assert set(first) == {"added", "updated", "skipped", "deleted", "errors", "warnings"}
+    published = {"added", "updated", "skipped", "deleted", "errors", "warnings"}
+    assert set(first) == published | {"prune_skipped"}
     assert first["added"] == len(list(SAMPLE.glob("*.md")))
     again = run_cli("ingest", str(SAMPLE), "--json", env=cli_env)
     assert again.returncode == 0, again.stderr
@@ -29,6 +30,7 @@ def test_ingest_json_shape_and_idempotent_rerun(cli_env: dict[str, str]) -> None
         "deleted": 0,
         "errors": [],
         "warnings": [],
+        "prune_skipped": [],
     }
 
 

@@ -11,36 +11,14 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
 
 from companion.types import Post
 from ingest.fetch import FetchError, fetch, is_url
+from ingest.sources import exports, feeds, pages
+from ingest.sources.base import LoadError, Outcome, Source, SourceError, SourceOptions
+from ingest.sources.markdown import markdown_post
 
-
-@dataclass(frozen=True)
-class LoadError:
-    source: str
-    error: str
-
-
-@dataclass(frozen=True)
-class SourceOptions:
-    max_bytes: int = 50_000_000
-    timeout: float = 20.0
-    base_url: str = ""
-
-
-class SourceError(ValueError):
-    """The path or URL itself cannot be read as a source."""
-
-
-class Source(Protocol):
-    """A place posts come from; ``scope`` is what ``--prune`` may delete from."""
-
-    scope: str
-    warnings: list[str]
-
-    def documents(self) -> Iterator[Post | LoadError]: ...
+__all__ = ["LoadError", "Outcome", "Source", "SourceError", "SourceOptions", "open_source", "sniff"]
 
 
 def sniff(raw: bytes) -> str:
@@ -76,33 +54,44 @@ def sniff(raw: bytes) -> str:
 
 @dataclass
 class BytesSource:
-    """One file or fetched document, read by the loader its content calls for."""
+    """One file or fetched document, read by the loader its content calls for.
+
+    ``url`` is where it was fetched from (empty for a file): a feed or sitemap fetched from
+    the web goes on to fetch its other pages.
+    """
 
     name: str
     raw: bytes
     options: SourceOptions
     scope: str = ""
-    warnings: list[str] = field(default_factory=list)
+    url: str = ""
+    outcome: Outcome = field(default_factory=Outcome)
 
     def __post_init__(self) -> None:
         self.scope = self.scope or self.name
 
-    def documents(self) -> Iterator[Post | LoadError]:
-        from ingest.sources import exports, feeds, pages
-        from ingest.sources.markdown import markdown_post
+    @property
+    def warnings(self) -> list[str]:
+        return self.outcome.warnings
 
+    @property
+    def blocked(self) -> dict[str, str]:
+        return {self.scope: "; ".join(self.outcome.cut_short)} if self.outcome.cut_short else {}
+
+    def documents(self) -> Iterator[Post | LoadError]:
         kind = sniff(self.raw)
+        name, options, outcome = self.name, self.options, self.outcome
         try:
             if kind == "blogger":
-                yield from exports.blogger_posts(self.raw, self.name, self.options, self.warnings)
+                yield from exports.blogger_posts(self.raw, name, options, outcome.warnings)
             elif kind == "blogger-classic":
-                yield from exports.blogger_classic_posts(self.raw, self.name, self.warnings)
+                yield from exports.blogger_classic_posts(self.raw, name, outcome.warnings)
             elif kind == "wxr":
-                yield from exports.wordpress_posts(self.raw, self.name)
+                yield from exports.wordpress_posts(self.raw, name)
             elif kind == "feed":
-                yield from feeds.feed_posts(self.raw, self.name)
+                yield from feeds.feed_posts(self.raw, name, options, outcome, url=self.url)
             elif kind == "sitemap":
-                yield from pages.sitemap_posts(self.raw, self.name, self.options)
+                yield from pages.sitemap_posts(self.raw, name, options, outcome)
             elif kind == "html":
                 yield pages.html_post(self.raw, self.name)
             elif kind == "xml":
@@ -120,7 +109,12 @@ class FolderSource:
         self.root = root
         self.scope = str(root)
         self.options = options
-        self.warnings: list[str] = []
+        self.outcome = Outcome()
+        self.blocked: dict[str, str] = {}
+
+    @property
+    def warnings(self) -> list[str]:
+        return self.outcome.warnings
 
     def documents(self) -> Iterator[Post | LoadError]:
         files = sorted(
@@ -136,7 +130,8 @@ class FolderSource:
                 yield inner
                 continue
             yield from inner.documents()
-            self.warnings.extend(inner.warnings)
+            self.outcome.warnings.extend(inner.warnings)
+            self.blocked.update(inner.blocked)
 
 
 def _file_source(path: Path, options: SourceOptions) -> BytesSource | LoadError:
@@ -154,10 +149,15 @@ def open_source(target: str, options: SourceOptions) -> Source:
     """The source for a path or URL; raises ``SourceError`` when it cannot be read at all."""
     if is_url(target):
         try:
-            got = fetch(target, timeout=options.timeout, max_bytes=options.max_bytes)
+            got = fetch(
+                target, timeout=options.timeout, max_bytes=options.max_bytes, cache=options.cache
+            )
         except FetchError as exc:
             raise SourceError(str(exc)) from exc
-        return BytesSource(got.url, got.content, options, scope=target)
+        source = BytesSource(got.url, got.content, options, scope=target, url=got.url)
+        source.outcome.pages = 1
+        source.outcome.unchanged_pages = int(got.not_modified)
+        return source
     path = Path(os.path.expanduser(target))
     if not path.exists():
         raise SourceError(f"{target}: no such file or folder")

@@ -7,15 +7,12 @@ or trashed posts.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
 
 from companion.types import Post
 from ingest.html import fragment_to_text
 from ingest.metadata import make_post
+from ingest.sources.base import LoadError, SourceOptions
 from ingest.sources.xml import parse_xml, text_of
-
-if TYPE_CHECKING:
-    from ingest.sources import LoadError, SourceOptions
 
 ATOM = "http://www.w3.org/2005/Atom"
 NS = {
@@ -50,8 +47,6 @@ def _atom_post(
 def blogger_posts(
     raw: bytes, name: str, options: SourceOptions, warnings: list[str]
 ) -> Iterator[Post | LoadError]:
-    from ingest.sources import LoadError
-
     root = parse_xml(raw, name)
     base = options.base_url.rstrip("/")
     no_url = 0
@@ -85,8 +80,6 @@ def blogger_posts(
 
 def blogger_classic_posts(raw: bytes, name: str, warnings: list[str]) -> Iterator[Post | LoadError]:
     """The classic export (and Blogger's own feeds): kinds are ``category`` terms."""
-    from ingest.sources import LoadError
-
     root = parse_xml(raw, name)
     no_url = 0
     for entry in root.iterfind("a:entry", NS):
@@ -113,8 +106,6 @@ def blogger_classic_posts(raw: bytes, name: str, warnings: list[str]) -> Iterato
 
 
 def wordpress_posts(raw: bytes, name: str) -> Iterator[Post | LoadError]:
-    from ingest.sources import LoadError
-
     root = parse_xml(raw, name)
     channel = root.find("channel")
     if channel is None:
