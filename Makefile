@@ -40,9 +40,9 @@ ingest-sample: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check companion ingest tests app.py
+	$(BIN)/mypy
 
-test: install
-	$(BIN)/ruff check .
+test: lint
 	$(BIN)/python -m pytest
 
 # All benchmarks, each against its baseline in the same run (needs ../shared/corpus); over an

@@ -1,7 +1,7 @@
 """Film identification for descriptions: how well a chat model's yes/no log-probability tells
 the right review of a described film from the nearest reviews, and what it does to declining.
 
-For every question that describes a film without naming one (``companion.intent``), the top
+For every question that describes a film without naming one (``companion.conversation.intent``), the top
 posts are retrieved as the chat does and each is scored by ``FilmIdentifier``'s model. Printed:
 per question set, the separation (AUC of right vs wrong candidates) and, for each threshold,
 descriptions answered from the right review, answered from a wrong one, and declined — next to
@@ -30,9 +30,9 @@ sys.path.insert(0, str(ROOT))
 
 from companion.answering.identify import FilmIdentifier  # noqa: E402
 from companion.answering.local import LocalModel  # noqa: E402
+from companion.conversation.intent import describes_film  # noqa: E402
 from companion.evaluation import read_questions  # noqa: E402
 from companion.factory import build_answerer, build_chat, build_components  # noqa: E402
-from companion.intent import describes_film  # noqa: E402
 from companion.settings import Settings  # noqa: E402
 
 

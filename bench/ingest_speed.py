@@ -28,7 +28,7 @@ LAYERS, WIDTH, FFN = 12, 768, 3072
 
 
 def search_model_path() -> Path:
-    from companion.models import SEARCH_MODEL, packaged_model_path
+    from companion.archive.models import SEARCH_MODEL, packaged_model_path
     from companion.settings import Settings
 
     return packaged_model_path(SEARCH_MODEL, Settings(_env_file=None).cache_dir)  # type: ignore[call-arg]

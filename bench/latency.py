@@ -26,7 +26,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from companion import lexical  # noqa: E402
+from companion.archive import lexical  # noqa: E402
 from companion.evaluation import _percentile, read_questions  # noqa: E402
 from companion.factory import build_chat, build_components  # noqa: E402
 from companion.settings import Settings  # noqa: E402

@@ -27,9 +27,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from companion.archive.models import SEARCH_MODEL, SENTENCE_MODEL, packaged_model_path  # noqa: E402
 from companion.evaluation import _percentile, evaluate, read_questions  # noqa: E402
 from companion.factory import build_chat, build_components  # noqa: E402
-from companion.models import SEARCH_MODEL, SENTENCE_MODEL, packaged_model_path  # noqa: E402
 from companion.settings import Settings  # noqa: E402
 
 

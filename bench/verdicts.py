@@ -24,8 +24,8 @@ from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
+from companion.answering.judgement import Judge
 from companion.factory import sentence_embedder
-from companion.judgement import Judge
 from companion.settings import Settings
 from companion.text import sentences
 from ingest.spoilers import spoiler_runs

@@ -7,16 +7,17 @@ import time
 import unicodedata
 from collections.abc import Iterator
 
-from companion.answering import Answerer, LLMError
+from companion.answering import Answerer
+from companion.answering.cards import CardMaker
 from companion.answering.identify import FilmIdentifier
-from companion.answering.rewrite import QueryRewriter
-from companion.cards import CardMaker
-from companion.followup import resolve
-from companion.intent import describes_film
-from companion.querylog import Entry, QueryLog
-from companion.render import stream_pieces
-from companion.retrieval import Retriever
-from companion.store import Store
+from companion.answering.streaming import stream_pieces
+from companion.archive.base import Store
+from companion.conversation.followup import resolve
+from companion.conversation.intent import describes_film
+from companion.conversation.rewrite import QueryRewriter
+from companion.editor.querylog import Entry, QueryLog
+from companion.errors import LLMError
+from companion.retrieval.hybrid import Retriever
 from companion.types import Answer, Passage
 
 log = logging.getLogger(__name__)
@@ -108,7 +109,8 @@ class ChatService:
         first; ``page_url`` is the blog post the fan is reading, if any; passages that give
         away plot turns are left out unless ``spoilers``."""
         *_, final = self.stream(question, history, page_url, spoilers)
-        return final  # type: ignore[return-value]  # a stream always ends with its Answer
+        assert isinstance(final, Answer), "a stream always ends with its Answer"
+        return final
 
     def stream(
         self,

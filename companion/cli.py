@@ -10,16 +10,20 @@ import json
 import logging
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
 from companion.settings import Settings
 
+if TYPE_CHECKING:
+    from companion.chat import ChatService
+    from companion.editor.querylog import QueryLog
+
 app = typer.Typer(
     help="A chat companion for a film-review blog: ingest the blog's reviews, then answer "
     "fans' questions from them with citations. Settings come from COMPANION_* environment "
-    "variables or a .env file (see the README).",
+    "variables or a .env file (see docs/configuration.md).",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -32,7 +36,7 @@ def _settings() -> Settings:
     return Settings()
 
 
-def _fail(message: str, code: int = 1) -> None:
+def _fail(message: str, code: int = 1) -> NoReturn:
     typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
     raise typer.Exit(code)
 
@@ -80,8 +84,8 @@ def ingest(
 
     Exit status is 1 when any source or file could not be ingested (the rest still is).
     """
+    from companion.errors import StoreError
     from companion.factory import build_components
-    from companion.store import StoreError
     from ingest.pipeline import IngestBusy, run_ingest
 
     settings = _settings()
@@ -129,9 +133,9 @@ def ingest(
         raise typer.Exit(1)
 
 
-def _chat(settings: Settings, strict: bool = False):  # type: ignore[no-untyped-def]
+def _chat(settings: Settings, strict: bool = False) -> ChatService:
+    from companion.errors import StoreError
     from companion.factory import build_chat, build_components
-    from companion.store import StoreError
 
     try:
         return build_chat(build_components(settings, create=False), strict)
@@ -200,10 +204,7 @@ def ask(
         _fail(str(exc))
         return
     if as_json:
-        out = answer.public()
-        for c in out["citations"]:  # type: ignore[union-attr]
-            c.pop("passage", None)
-        _emit(out)
+        _emit(answer.public())
         return
     # The final answer is authoritative: a model that failed mid-answer is replaced by quotes.
     typer.echo("" if answer.text == shown else f"\n{answer.text}")
@@ -214,10 +215,10 @@ def ask(
 @app.command()
 def films(as_json: JsonOpt = False) -> None:
     """List the films the archive reviews, with each review's reviewer, date and link."""
-    from companion.catalog import film_catalog
+    from companion.archive.catalog import film_catalog
+    from companion.factory import build_components
 
-    chat = _chat(_settings())
-    catalog = film_catalog(chat.store)
+    catalog = film_catalog(build_components(_settings(), create=False).store)
     if as_json:
         _emit({"films": catalog})
         return
@@ -256,7 +257,7 @@ def eval_(
 
 
 def _since(value: str | None) -> dt.datetime | None:
-    from companion.querylog import parse_date
+    from companion.editor.querylog import parse_date
 
     try:
         return parse_date(value)
@@ -265,8 +266,8 @@ def _since(value: str | None) -> dt.datetime | None:
         raise
 
 
-def _query_log(settings: Settings):  # type: ignore[no-untyped-def]
-    from companion.querylog import QueryLog
+def _query_log(settings: Settings) -> QueryLog:
+    from companion.editor.querylog import QueryLog
 
     if not settings.query_log_db.exists():
         _fail(f"no query log in {settings.data_dir} yet: it fills as fans use the chat", 2)
@@ -282,7 +283,7 @@ def report(
 ) -> None:
     """What fans asked: most asked films, questions the archive could not answer (grouped by
     film or topic), answers with a thumbs-down and sentences the citation check dropped."""
-    from companion.report import build_report, report_text
+    from companion.editor.report import build_report, report_text
 
     settings = _settings()
     start = _since(since)
@@ -326,7 +327,7 @@ def serve(
     """Serve the chat in the browser (same as `python app.py`)."""
     overrides = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
     settings = Settings(**overrides)  # type: ignore[arg-type]
-    from companion.store import StoreError
+    from companion.errors import StoreError
     from companion.web.server import launch
 
     try:
@@ -336,7 +337,14 @@ def serve(
 
 
 def main() -> None:
-    app()
+    """Run the CLI; an error the user can fix is one line on stderr, never a traceback."""
+    from companion.errors import CompanionError
+
+    try:
+        app()
+    except CompanionError as exc:
+        typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
+        sys.exit(2)
 
 
 if __name__ == "__main__":

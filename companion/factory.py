@@ -5,26 +5,30 @@ from __future__ import annotations
 import logging
 import sqlite3
 from dataclasses import dataclass
-from typing import Any
 
-from companion import lexical
-from companion.answering import Answerer
+from pydantic import SecretStr
+
+from companion.answering import Answerer, ChatBackend
+from companion.answering.cards import CardMaker
 from companion.answering.extractive import ExtractiveAnswerer, Thresholds
 from companion.answering.identify import FilmIdentifier, OpenAIYesNo, YesNoModel
-from companion.answering.rewrite import QueryRewriter
-from companion.cards import CardMaker
+from companion.answering.judgement import Judge
+from companion.archive import lexical
+from companion.archive.base import Embedder, Store
+from companion.archive.embedding import SentenceTransformerEmbedder
+from companion.archive.lexical import LexicalIndex
+from companion.archive.models import SENTENCE_MODEL, model_dimension
+from companion.archive.sentence_vectors import cached
+from companion.archive.store import ChromaStore, open_client
 from companion.chat import ChatService
-from companion.embedding import Embedder, SentenceTransformerEmbedder
-from companion.judgement import Judge
-from companion.lexical import LexicalIndex
-from companion.models import SENTENCE_MODEL
-from companion.querylog import QueryLog
-from companion.retrieval import HybridRetriever
-from companion.sentence_vectors import cached
+from companion.conversation.rewrite import QueryRewriter
+from companion.editor.querylog import QueryLog
+from companion.errors import ConfigError
+from companion.retrieval.hybrid import HybridRetriever
 from companion.settings import Settings
-from companion.store import ChromaStore, StoreError, model_dimension, open_client
 
 log = logging.getLogger(__name__)
+NO_KEY = SecretStr("not-needed")  # local OpenAI-compatible servers want some key
 REWRITE_SECONDS = 5.0  # a follow-up rewrite may use this much of the fan's wait
 
 
@@ -32,7 +36,7 @@ REWRITE_SECONDS = 5.0  # a follow-up rewrite may use this much of the fan's wait
 class Components:
     settings: Settings
     embedder: SentenceTransformerEmbedder  # the search model: chunks and questions
-    store: ChromaStore
+    store: Store
     sentences: Embedder  # scores sentences while answering, behind the on-disk cache
 
 
@@ -68,7 +72,7 @@ def ensure_lexical(components: Components) -> None:
         lexical.build(ids, texts, s.bm25_dir)
 
 
-def build_model(settings: Settings) -> tuple[Any, str] | None:
+def build_model(settings: Settings) -> ChatBackend | None:
     """The chat model ``COMPANION_LLM`` names and its label, or None for extractive answers."""
     s = settings
     match s.llm:
@@ -80,30 +84,27 @@ def build_model(settings: Settings) -> tuple[Any, str] | None:
             model = ChatOpenAI(
                 model=s.llm_model,
                 base_url=s.llm_base_url,
-                api_key=s.llm_api_key.get_secret_value() or "not-needed",
+                api_key=s.llm_api_key if s.llm_api_key.get_secret_value() else NO_KEY,
                 timeout=s.llm_timeout,
                 max_retries=0,
                 temperature=0,
             )
-            return model, f"openai:{s.llm_model}"
+            return ChatBackend(model, f"openai:{s.llm_model}")
         case "llamacpp":
             from companion.answering.local import LocalModel
 
             if s.llm_model_path is None:
-                raise StoreError("COMPANION_LLM=llamacpp needs COMPANION_LLM_MODEL_PATH")
-            return LocalModel(s.llm_model_path, s.llm_prompt_format), (
-                f"llamacpp:{s.llm_model_path.name}"
-            )
+                raise ConfigError("COMPANION_LLM=llamacpp needs COMPANION_LLM_MODEL_PATH")
+            local = LocalModel(s.llm_model_path, s.llm_prompt_format)
+            return ChatBackend(local, f"llamacpp:{s.llm_model_path.name}")
 
 
-def build_identifier(
-    components: Components, model: tuple[Any, str] | None
-) -> FilmIdentifier | None:
+def build_identifier(components: Components, model: ChatBackend | None) -> FilmIdentifier | None:
     """The description check, when a chat model is configured and the check is on."""
     s = components.settings
     if model is None or s.identify_candidates == 0:
         return None
-    judge = model[0] if isinstance(model[0], YesNoModel) else OpenAIYesNo(model[0])
+    judge = model.model if isinstance(model.model, YesNoModel) else OpenAIYesNo(model.model)
     return FilmIdentifier(
         judge,
         components.store.post_chunks,
@@ -114,7 +115,7 @@ def build_identifier(
 
 
 def build_answerer(
-    components: Components, model: tuple[Any, str] | None, strict: bool = False
+    components: Components, model: ChatBackend | None, strict: bool = False
 ) -> Answerer:
     """The one place that picks who writes answers."""
     s = components.settings
@@ -129,10 +130,10 @@ def build_answerer(
     from companion.answering.llm import LLMAnswerer
 
     return LLMAnswerer(
-        model[0],
+        model.model,
         CitationChecker(components.sentences),
         extractive,
-        name=model[1],
+        name=model.label,
         deadline=s.llm_timeout,
         strict=strict,
     )
@@ -159,7 +160,7 @@ def build_chat(
     model = build_model(s)
     answerer = build_answerer(components, model, strict)
     rewriter = (
-        QueryRewriter(model[0], min(s.llm_timeout, REWRITE_SECONDS), s.max_question_chars)
+        QueryRewriter(model.model, min(s.llm_timeout, REWRITE_SECONDS), s.max_question_chars)
         if model
         else None
     )
@@ -174,7 +175,7 @@ def build_chat(
         store=components.store,
         cards=CardMaker(components.store, Judge(components.sentences)),
         query_log=query_log,
-        backend=model[1] if model else "extractive",
+        backend=model.label if model else "extractive",
         rewriter=rewriter,
         identifier=build_identifier(components, model),
     )

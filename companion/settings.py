@@ -12,7 +12,7 @@ from typing import Literal
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from companion.models import SEARCH_MODEL, SENTENCE_MODEL
+from companion.archive.models import SEARCH_MODEL, SENTENCE_MODEL
 
 
 def _default_data_dir() -> Path:
@@ -26,7 +26,7 @@ def _default_cache_dir() -> Path:
 
 
 class Settings(BaseSettings):
-    """Every knob the product has; each field is documented in the README."""
+    """Every knob the product has; each field is documented in docs/configuration.md."""
 
     model_config = SettingsConfigDict(
         env_prefix="COMPANION_",
@@ -171,7 +171,7 @@ class Settings(BaseSettings):
 
     @property
     def sentence_vectors_db(self) -> Path:
-        """The answer model's sentence vectors, filled at ingest (companion.sentence_vectors)."""
+        """The answer model's sentence vectors, filled at ingest (companion.archive.sentence_vectors)."""
         return self.data_dir / "sentences" / f"{self.collection}.sqlite"
 
     @property

@@ -78,11 +78,29 @@ class Citation:
     url: str
     quote: str
     date: str = ""
-    passage: str = ""
+    passage: str = ""  # the whole passage quoted from, shown in the chat; not in the JSON
+
+    @classmethod
+    def of(cls, n: int, passage: Passage, quote: str, *, whole: str | None = None) -> Citation:
+        """Citation ``n`` of ``passage``, quoting ``quote``; ``whole`` is what the chat shows
+        behind "Show passage" (default: the passage's text)."""
+        return cls(
+            n=n,
+            doc_id=passage.doc_id,
+            source=passage.source,
+            title=passage.title,
+            url=passage.url,
+            quote=quote,
+            date=passage.date,
+            passage=passage.text if whole is None else whole,
+        )
 
     def public(self) -> dict[str, Any]:
-        """The public ``companion ask --json`` citation shape (plus date and passage)."""
-        return asdict(self)
+        """The public JSON citation: ``{"n", "doc_id", "source", "title", "url", "quote",
+        "date"}`` (the passage behind the quote stays in the chat)."""
+        out = asdict(self)
+        del out["passage"]
+        return out
 
 
 @dataclass

@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 from langchain_core.documents import Document
 
@@ -28,7 +29,7 @@ class Chunker:
     overlap_tokens: int = 30
 
     @cached_property
-    def _splitters(self):  # type: ignore[no-untyped-def]
+    def _splitters(self) -> tuple[Any, Any]:
         from langchain_text_splitters import (
             MarkdownHeaderTextSplitter,
             RecursiveCharacterTextSplitter,

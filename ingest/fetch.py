@@ -11,6 +11,7 @@ import time
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 USER_AGENT = "companion-ingest/0.1 (+film blog chat companion)"
 
@@ -91,12 +92,13 @@ class HttpCache:
             self._conn.close()
             self._conn = None
 
-    def _row(self, url: str, columns: str) -> tuple[str, ...] | None:
+    def _row(self, url: str, columns: str) -> tuple[Any, ...] | None:
         if self._conn is None:
             return None
-        return self._conn.execute(  # type: ignore[no-any-return]
+        row: tuple[Any, ...] | None = self._conn.execute(
             f"SELECT {columns} FROM pages WHERE url = ?", (url,)
         ).fetchone()
+        return row
 
 
 def is_url(value: str) -> bool:

@@ -5,7 +5,7 @@ so chunking stays section-aware)."""
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from lxml import html as lxml_html
@@ -55,7 +55,7 @@ def strip_hidden(root: lxml_html.HtmlElement) -> int:
     return removed
 
 
-def _drop(node) -> None:  # type: ignore[no-untyped-def]
+def _drop(node: Any) -> None:
     """Remove a node but keep its tail text, which belongs to the parent."""
     parent = node.getparent()
     if parent is None:
@@ -91,7 +91,7 @@ def fragment_to_text(markup: str) -> str:
         el.tail = "\n\n" + (el.tail or "")
     for el in root.iter(*_BLOCKS):
         el.tail = "\n" + (el.tail or "") if el.tag == "br" else "\n\n" + (el.tail or "")
-    return root.text_content()
+    return str(root.text_content())
 
 
 def page_main_text(markup: str, url: str = "") -> tuple[str, dict[str, str]]:

@@ -16,13 +16,13 @@ import sys
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from filelock import FileLock, Timeout
 from langchain_core.documents import Document
 
-from companion import lexical
-from companion.sentence_vectors import is_filled as sentence_vectors_filled
+from companion.archive import lexical
+from companion.archive.sentence_vectors import is_filled as sentence_vectors_filled
 from companion.settings import Settings
 from companion.types import Post
 from ingest.chunking import CHUNKER_VERSION, Chunker
@@ -33,8 +33,7 @@ from ingest.sources import LoadError, SourceError, SourceOptions, open_source
 if TYPE_CHECKING:
     from langchain_core.indexing import RecordManager
 
-    from companion.embedding import Embedder
-    from companion.store import ChromaStore
+    from companion.archive.base import Embedder, Store
 
 log = logging.getLogger(__name__)
 
@@ -98,7 +97,7 @@ def _under(path: str, root: str) -> bool:
     return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
 
 
-def _progress(total: int, enabled: bool):  # type: ignore[no-untyped-def]
+def _progress(total: int, enabled: bool) -> Any:
     from tqdm import tqdm
 
     return tqdm(total=total, unit="post", desc="Embedding", disable=not enabled, file=sys.stderr)
@@ -107,7 +106,7 @@ def _progress(total: int, enabled: bool):  # type: ignore[no-untyped-def]
 def run_ingest(
     paths: Iterable[str],
     settings: Settings,
-    store: ChromaStore | Callable[[], ChromaStore],
+    store: Store | Callable[[], Store],
     *,
     prune: bool = False,
     dry_run: bool = False,
@@ -195,7 +194,7 @@ def _resolved(target: str) -> str:
 def _ingest_locked(
     paths: list[str],
     settings: Settings,
-    open_store: Callable[[], ChromaStore],
+    open_store: Callable[[], Store],
     prune: bool,
     dry_run: bool,
     show_progress: bool,
@@ -307,8 +306,8 @@ def _refresh_sentences(
     settings: Settings, texts: list[str], show_progress: bool, model: Embedder | None
 ) -> tuple[int, int]:
     """Embed new sentences for answering now, so no fan waits for it (see sentence_vectors)."""
+    from companion.archive.sentence_vectors import CachedEmbedder, refresh
     from companion.factory import sentence_embedder
-    from companion.sentence_vectors import CachedEmbedder, refresh
 
     cache = CachedEmbedder(model or sentence_embedder(settings), settings.sentence_vectors_db)
     try:
@@ -330,7 +329,7 @@ def _record_manager(namespace: str, settings: Settings) -> RecordManager:
 def _index_changed(
     changed: list[tuple[Post, Entry, bool]],
     settings: Settings,
-    store: ChromaStore,
+    store: Store,
     records: RecordManager,
     report: IngestReport,
     show_progress: bool,
@@ -338,12 +337,14 @@ def _index_changed(
     """Chunk and index changed posts in batches; the manifest follows each finished batch."""
     from langchain_core.indexing import index
 
+    from companion.archive.models import model_folder
+    from companion.archive.vectorstore import StoreVectorStore
+
+    folder = model_folder(settings.model_name, settings.model_path, settings.cache_dir)
     chunker = Chunker(
-        store.model_path / "tokenizer.json",
-        settings.chunk_tokens,
-        settings.chunk_overlap_tokens,
+        folder / "tokenizer.json", settings.chunk_tokens, settings.chunk_overlap_tokens
     )
-    vectorstore = store.langchain()
+    vectorstore = StoreVectorStore(store)
     manifest = Manifest(settings.records_db, f"chroma/{settings.collection}")
     bar = _progress(len(changed), show_progress)
     try:
@@ -375,7 +376,7 @@ def _index_changed(
         manifest.close()
 
 
-def _drop_orphans(store: ChromaStore, records: RecordManager, doc_id: str) -> int:
+def _drop_orphans(store: Store, records: RecordManager, doc_id: str) -> int:
     """Chunks in Chroma that the record manager does not know: left by a killed ingest."""
     known = set(records.list_keys(group_ids=[doc_id]))
     orphans = [cid for cid in store.ids_for_post(doc_id) if cid not in known]

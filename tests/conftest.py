@@ -10,14 +10,14 @@ from pathlib import Path
 
 import pytest
 
+from companion.archive.embedding import SentenceTransformerEmbedder
+from companion.archive.models import SEARCH_MODEL, model_dimension
+from companion.archive.sentence_vectors import cached
+from companion.archive.store import ChromaStore, open_client
 from companion.chat import ChatService
-from companion.embedding import SentenceTransformerEmbedder
 from companion.factory import Components, build_chat
 from companion.factory import sentence_embedder as sentence_embedder_for
-from companion.models import SEARCH_MODEL
-from companion.sentence_vectors import cached
 from companion.settings import Settings
-from companion.store import ChromaStore, model_dimension, open_client
 from ingest.pipeline import run_ingest
 
 pytest_plugins = ["tests.web_fixtures"]

@@ -96,3 +96,42 @@ def test_films_lists_each_film_with_its_reviews_in_date_order(cli_env: dict[str,
     ]
     assert set(blade["reviews"][0]) == {"doc_id", "title", "author", "date", "url"}
     assert [f["film"].lower() for f in films] == sorted(f["film"].lower() for f in films)
+
+
+def _bare_env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    import os
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COMPANION_")}
+    env.update(COMPANION_DATA_DIR=str(tmp_path / "data"), COMPANION_ENV_FILE=str(tmp_path / "x"))
+    env.update(extra)
+    return env
+
+
+def test_help_imports_no_heavy_library(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    out = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "companion.cli", "--help"],
+        env=_bare_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert out.returncode == 0, out.stderr
+    imported = {line.rsplit("|", 1)[-1].strip() for line in out.stderr.splitlines()}
+    assert "typer" in imported, "importtime output was read"
+    heavy = {"numpy", "chromadb", "torch", "gradio", "sentence_transformers"}
+    assert not heavy & {name.split(".")[0] for name in imported}
+
+
+def test_a_bad_model_setting_is_one_line_not_a_traceback(tmp_path: Path) -> None:
+    env = _bare_env(
+        tmp_path, COMPANION_LLM="llamacpp", COMPANION_LLM_MODEL_PATH=str(tmp_path / "no.gguf")
+    )
+    assert run_cli("ingest", str(SAMPLE / "moon-2009.md"), env=env).returncode == 0
+    out = run_cli("ask", "Who plays Sam Bell?", env=env)
+    assert out.returncode == 2
+    assert "Traceback" not in out.stderr
+    lines = [line for line in out.stderr.splitlines() if line.startswith("error:")]
+    assert len(lines) == 1 and "COMPANION_LLM" in lines[0], out.stderr

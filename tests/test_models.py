@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from companion.models import (
+from companion.archive.models import (
     SEARCH_MODEL,
     SENTENCE_MODEL,
     ModelError,
+    model_dimension,
     packaged_model_path,
 )
-from companion.store import model_dimension
 
 
 def test_mpnet_is_unpacked_once_into_the_cache_and_replaces_a_half_written_folder(

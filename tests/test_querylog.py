@@ -9,9 +9,9 @@ import os
 import sqlite3
 from pathlib import Path
 
+from companion.editor.querylog import FIELDS, Entry, QueryLog
+from companion.editor.report import build_report, report_text
 from companion.factory import Components, build_chat
-from companion.querylog import FIELDS, Entry, QueryLog
-from companion.report import build_report, report_text
 from tests.conftest import run_cli
 
 

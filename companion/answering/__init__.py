@@ -7,13 +7,26 @@ plug in behind the same protocol.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Protocol
+from dataclasses import dataclass
+from typing import Any, Protocol
 
 from companion.types import Answer, Passage
 
 
-class LLMError(RuntimeError):
-    """A language model did not give a usable answer (raised only in strict mode)."""
+class ChatModel(Protocol):
+    """A chat model's one call we make: (role, text) messages in, chunks of the reply out
+    (LangChain message chunks with ``.content``, or plain strings). LangChain's chat models
+    and ``answering.local.LocalModel`` both fit."""
+
+    def stream(self, messages: list[tuple[str, str]], /) -> Iterator[Any]: ...
+
+
+@dataclass(frozen=True)
+class ChatBackend:
+    """The configured chat model and the label the query log and ``/api/health`` show."""
+
+    model: ChatModel
+    label: str
 
 
 class Answerer(Protocol):

@@ -12,7 +12,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from companion.embedding import Embedder, cosine
+from companion.archive.base import Embedder
+from companion.archive.embedding import cosine
 from companion.safety import looks_like_instructions
 from companion.text import sentences, terms
 
@@ -101,6 +102,7 @@ class CitationChecker:
                     renumber[n] = len(renumber) + 1
                     used.append((renumber[n], n - 1, quote))
                 marks.append(f"[{renumber[n]}]")
-            body, end = _END.match(claim.rstrip()).groups()  # type: ignore[union-attr]
+            ending = _END.match(claim.rstrip())
+            body, end = ending.groups() if ending else (claim.rstrip(), "")
             kept.append(f"{body} {' '.join(marks)}{end}")
         return Checked(" ".join(kept).strip(), used, unsupported)

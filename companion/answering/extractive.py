@@ -11,8 +11,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from companion.embedding import Embedder, cosine
-from companion.render import stream_pieces
+from companion.answering.streaming import stream_pieces
+from companion.archive.base import Embedder
+from companion.archive.embedding import cosine
 from companion.safety import looks_like_instructions
 from companion.text import (
     TitleMatcher,
@@ -166,18 +167,7 @@ class ExtractiveAnswerer:
         citations: list[Citation] = []
         parts: list[str] = []
         for n, (p, quote) in enumerate(chosen, start=1):
-            citations.append(
-                Citation(
-                    n=n,
-                    doc_id=p.doc_id,
-                    source=p.source,
-                    title=p.title,
-                    url=p.url,
-                    quote=quote,
-                    date=p.date,
-                    passage=p.text,
-                )
-            )
+            citations.append(Citation.of(n, p, quote))
             same_post = n > 1 and p.doc_id == chosen[0][0].doc_id
             if n == 1:
                 lead = f"Our review of {post_label(p)} says:"

@@ -16,11 +16,12 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from companion.answering import LLMError
+from companion.answering import ChatModel
 from companion.answering.check import CitationChecker
 from companion.answering.extractive import ExtractiveAnswerer
 from companion.answering.prompt import messages
-from companion.render import stream_pieces
+from companion.answering.streaming import stream_pieces
+from companion.errors import LLMError
 from companion.text import sentences
 from companion.types import Answer, Citation, Passage
 
@@ -44,7 +45,7 @@ def _text_of(result: Any) -> str:
 class LLMAnswerer:
     def __init__(
         self,
-        model: Any,
+        model: ChatModel,
         checker: CitationChecker,
         fallback: ExtractiveAnswerer,
         *,
@@ -63,7 +64,8 @@ class LLMAnswerer:
 
     def answer(self, question: str, passages: list[Passage], confirmed: bool = False) -> Answer:
         *_, final = self.stream(question, passages, confirmed)
-        return final  # type: ignore[return-value]
+        assert isinstance(final, Answer), "a stream always ends with its Answer"
+        return final
 
     def decline(self, passages: list[Passage]) -> Answer:
         return self._fallback.decline(passages)
@@ -151,19 +153,7 @@ class LLMAnswerer:
         if checked.unsupported:
             n = len(checked.unsupported)
             text = f"{text} {DROPPED.format(n=n, s='' if n == 1 else 's')}"
-        citations = [
-            Citation(
-                n=new_n,
-                doc_id=passages[i].doc_id,
-                source=passages[i].source,
-                title=passages[i].title,
-                url=passages[i].url,
-                quote=quote,
-                date=passages[i].date,
-                passage=passages[i].text,
-            )
-            for new_n, i, quote in checked.used
-        ]
+        citations = [Citation.of(new_n, passages[i], quote) for new_n, i, quote in checked.used]
         return Answer(text=text, citations=citations, unsupported=checked.unsupported)
 
     def _record(self, error: str) -> None:

@@ -9,10 +9,13 @@ Answer:" shape and a newline stop; chat templates, and the full system prompt, m
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from functools import cached_property
 from pathlib import Path
 
 import numpy as np
+
+from companion.errors import ConfigError
 
 # family -> (template, stop sequences). {system}, {user} come from companion.answering.prompt.
 FORMATS: dict[str, tuple[str, list[str]]] = {
@@ -48,14 +51,17 @@ class LocalModel:
         try:
             from llama_cpp import Llama, llama_get_logits_ith
         except ImportError as exc:
-            raise RuntimeError(
+            raise ConfigError(
                 "COMPANION_LLM=llamacpp needs the local-llm extra: pip install '.[local-llm]'"
             ) from exc
         if not path.is_file():
-            raise RuntimeError(f"COMPANION_LLM_MODEL_PATH: no GGUF file at {path}")
+            raise ConfigError(f"COMPANION_LLM_MODEL_PATH: no GGUF file at {path}")
         self.format = guess_format(path) if fmt == "auto" else fmt
         self._template, self._stop = FORMATS[self.format]
-        self._llm = Llama(model_path=str(path), n_ctx=4096, n_threads=threads, verbose=False)
+        try:
+            self._llm = Llama(model_path=str(path), n_ctx=4096, n_threads=threads, verbose=False)
+        except (ValueError, RuntimeError) as exc:  # not a GGUF file llama.cpp can load
+            raise ConfigError(f"COMPANION_LLM_MODEL_PATH: cannot load {path}: {exc}") from exc
         self._logits_ith = llama_get_logits_ith
         self._max_tokens = max_tokens
         self._lock = threading.Lock()  # one llama context: one generation at a time
@@ -64,7 +70,7 @@ class LocalModel:
         parts = dict(messages)
         return self._template.format(system=parts.get("system", ""), user=parts.get("human", ""))
 
-    def stream(self, messages: list[tuple[str, str]]):  # type: ignore[no-untyped-def]
+    def stream(self, messages: list[tuple[str, str]], /) -> Iterator[str]:
         with self._lock:
             for part in self._llm(
                 self.prompt(messages),

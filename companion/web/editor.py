@@ -11,15 +11,16 @@ import binascii
 import html
 import secrets
 from collections.abc import Callable
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from companion.querylog import QueryLog, parse_date
-from companion.report import build_report
+from companion.editor.querylog import QueryLog, parse_date
+from companion.editor.report import build_report
 from companion.settings import Settings
+from companion.web.deps import Context, Ctx, JSONErrorRoute
 from companion.web.guard import RateLimiter
 
 USER = "editor"
@@ -40,54 +41,65 @@ def authorized(header: str, password: str) -> bool:
     return ok_user and ok_password
 
 
+OFF = "The editor page is off: set COMPANION_EDITOR_PASSWORD (and keep COMPANION_QUERY_LOG on)."
+
+router = APIRouter(prefix="/editor", include_in_schema=False, route_class=JSONErrorRoute)
+
+
+async def editor_log(request: Request, ctx: Ctx) -> QueryLog:
+    """The query log, for the editor only: 404 while the page is off, then the rate limit
+    (it also slows down password guessing), then 401 without the password."""
+    password = ctx.settings.editor_password.get_secret_value()
+    if not password or ctx.query_log is None:
+        raise HTTPException(404, OFF)
+    ctx.throttle(request, "Too many requests.")
+    if not authorized(request.headers.get("authorization", ""), password):
+        raise HTTPException(401, "The editor page needs its password.", CHALLENGE)
+    return ctx.query_log
+
+
+async def editor_report(
+    log: Annotated[QueryLog, Depends(editor_log)], since: str | None = None
+) -> dict[str, Any]:
+    """The report on the questions since ``since`` (a date), or on all of them."""
+    try:
+        start = parse_date(since)
+    except ValueError as exc:
+        raise HTTPException(400, "since must be a date like 2026-11-01") from exc
+    rows = await run_in_threadpool(log.rows, start)
+    return build_report(rows, start)
+
+
+Report = Annotated[dict[str, Any], Depends(editor_report)]
+
+
+@router.get("")
+@router.get("/")
+async def page(report: Report) -> Response:
+    return HTMLResponse(editor_html(report), headers={"Cache-Control": "no-store"})
+
+
+@router.get("/report.json")
+async def report_json(report: Report) -> Response:
+    return JSONResponse(report, headers={"Cache-Control": "no-store"})
+
+
 def build_editor(
     settings: Settings,
     query_log: QueryLog | None,
     limiter: RateLimiter,
     client_of: Callable[[Request], str],
 ) -> APIRouter:
-    router = APIRouter(prefix="/editor", include_in_schema=False)
-    password = settings.editor_password.get_secret_value()
+    """The editor's routes with their own context, for an app that ``create_app`` did not
+    build (``create_app`` includes ``router`` and keeps the context in ``app.state``)."""
+    bound = Context(settings, limiter, client_of, query_log=query_log)
 
-    async def report_for(request: Request) -> dict[str, Any] | Response:
-        if not password or query_log is None:
-            return JSONResponse(
-                {
-                    "error": "The editor page is off: set COMPANION_EDITOR_PASSWORD "
-                    "(and keep COMPANION_QUERY_LOG on)."
-                },
-                404,
-            )
-        wait = limiter.check(client_of(request))  # also slows down password guessing
-        if wait:
-            return JSONResponse(
-                {"error": "Too many requests."}, 429, {"Retry-After": str(max(1, round(wait)))}
-            )
-        if not authorized(request.headers.get("authorization", ""), password):
-            return JSONResponse({"error": "The editor page needs its password."}, 401, CHALLENGE)
-        try:
-            since = parse_date(request.query_params.get("since"))
-        except ValueError:
-            return JSONResponse({"error": "since must be a date like 2026-11-01"}, 400)
-        rows = await run_in_threadpool(query_log.rows, since)
-        return build_report(rows, since)
+    async def bind(request: Request) -> None:
+        request.state.companion = bound
 
-    @router.get("")
-    @router.get("/")
-    async def page(request: Request) -> Response:
-        report = await report_for(request)
-        if isinstance(report, Response):
-            return report
-        return HTMLResponse(editor_html(report), headers={"Cache-Control": "no-store"})
-
-    @router.get("/report.json")
-    async def report_json(request: Request) -> Response:
-        report = await report_for(request)
-        if isinstance(report, Response):
-            return report
-        return JSONResponse(report, headers={"Cache-Control": "no-store"})
-
-    return router
+    wrapper = APIRouter(dependencies=[Depends(bind)])
+    wrapper.include_router(router)
+    return wrapper
 
 
 def _table(headers: list[str], rows: list[list[str]]) -> str:

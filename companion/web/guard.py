@@ -1,5 +1,5 @@
 """Abuse controls shared by the API and the chat: per-client rate limits, the client's real
-address behind trusted proxies, and the origin allowlist."""
+address behind trusted proxies, and the origin allowlist. No web framework is imported here."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ import ipaddress
 import threading
 import time
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 from urllib.parse import urlsplit
 
 
@@ -37,9 +38,18 @@ class RateLimiter:
                     del self._hits[k]
             return 0.0
 
+    def retry_after(self, key: str) -> int:
+        """Record one event for ``key``; 0 when allowed, else whole seconds to wait (at least 1),
+        as told to the client in ``Retry-After`` and in the chat."""
+        wait = self.check(key)
+        return max(1, round(wait)) if wait else 0
 
-def parse_networks(spec: str) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
-    nets = []
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def parse_networks(spec: str) -> list[Network]:
+    nets: list[Network] = []
     for part in spec.split(","):
         part = part.strip()
         if part:
@@ -47,7 +57,7 @@ def parse_networks(spec: str) -> list[ipaddress.IPv4Network | ipaddress.IPv6Netw
     return nets
 
 
-def _in(addr: str, nets: list[ipaddress.IPv4Network | ipaddress.IPv6Network]) -> bool:
+def _in(addr: str, nets: list[Network]) -> bool:
     try:
         ip = ipaddress.ip_address(addr)
     except ValueError:
@@ -58,7 +68,7 @@ def _in(addr: str, nets: list[ipaddress.IPv4Network | ipaddress.IPv6Network]) ->
 def client_ip(
     peer: str,
     headers: Mapping[str, str],
-    trusted: list[ipaddress.IPv4Network | ipaddress.IPv6Network],
+    trusted: list[Network],
 ) -> str:
     """The fan's address: the peer, unless the peer is a trusted proxy, in which case the
     right-most address in X-Forwarded-For that is not itself a trusted proxy."""
@@ -69,6 +79,17 @@ def client_ip(
         if not _in(addr, trusted):
             return addr
     return chain[0] if chain else peer
+
+
+def client_of(trusted: list[Network]) -> Callable[[Any], str]:
+    """The client address of a request, Starlette's or Gradio's (both carry ``.client.host``
+    and ``.headers``): the key the rate limits count by."""
+
+    def address(request: Any) -> str:
+        peer = getattr(getattr(request, "client", None), "host", None) or "unknown"
+        return client_ip(peer, dict(request.headers), trusted)
+
+    return address
 
 
 def origin_allowed(origin: str, host: str, allowed: list[str]) -> bool:

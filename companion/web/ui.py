@@ -1,27 +1,47 @@
 """The Gradio chat, full page at ``/`` and compact at ``/embed`` (the widget's iframe).
 
-It receives a ready chat service; gradio is imported only here. Fans' questions and post text
-are untrusted: both are escaped before they reach the Markdown renderer.
+``ChatUI`` receives the app's context (the chat engine, settings, rate limiter); its handlers
+are methods. Gradio is imported only here, and this module only where the app is built
+(``server.create_app``). Fans' questions and post text are untrusted: both are escaped before
+they reach the Markdown renderer.
 """
 
-# No `from __future__ import annotations` here: Gradio reads `gr.Request` from the handler's
-# annotations at run time to know that it must pass the request in.
+# No `from __future__ import annotations` here: Gradio reads `gr.Request` and `gr.LikeData`
+# from the handlers' annotations at run time to know what it must pass in.
 
 import logging
 import os
-from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterator
+from typing import Any
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # before gradio is imported
+
+import gradio as gr
+from fastapi import FastAPI
 
 from companion.chat import ChatService, ChatUnavailable, QuestionError
-from companion.render import answer_markdown, escape_md
-from companion.settings import Settings
 from companion.types import Answer
-from companion.web.guard import RateLimiter
-
-if TYPE_CHECKING:
-    import gradio as gr
+from companion.web.deps import Context
+from companion.web.render import answer_markdown, escape_md
 
 log = logging.getLogger(__name__)
+
+# Gradio's Markdown opens every link in a new tab; in the widget a citation should open the
+# post in the blog's own window instead.
+TOP_LINKS = """<script>
+new MutationObserver(function () {
+  document.querySelectorAll('#companion-chat a[href^="http"]').forEach(function (a) {
+    if (a.target !== "_top") { a.target = "_top"; }
+  });
+}).observe(document.documentElement, {subtree: true, childList: true});
+</script>"""
+
+# The widget's panel is small: no page padding, no footer, the question box always in view.
+COMPACT_CSS = """
+.gradio-container { padding: 6px !important; min-height: 0 !important; }
+.gradio-container > .main { gap: 6px !important; }
+footer { display: none !important; }
+"""
 
 TITLE = "Ask the Astromech"
 EXAMPLES = [
@@ -91,20 +111,17 @@ def respond(
         yield "Sorry — something went wrong while answering. Please try again.", ""
 
 
-def build_ui(
-    chat_for: Callable[[], ChatService],
-    settings: Settings,
-    limiter: RateLimiter,
-    client_of: Callable[[Any], str],
-    *,
-    compact: bool = False,
-) -> "gr.Blocks":
-    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
-    import gradio as gr
+class ChatUI:
+    """One Gradio chat over the app's context; ``compact`` is the widget's version."""
 
-    target = "_top" if compact else "_blank"
+    def __init__(self, ctx: Context, *, compact: bool = False) -> None:
+        self.ctx = ctx
+        self.settings = ctx.settings
+        self.compact = compact
+        self.target = "_top" if compact else "_blank"
 
     def submit(
+        self,
         message: str,
         history: list[Any],
         page_url: str,
@@ -120,56 +137,65 @@ def build_ui(
         ]
         ids = dict(ids or {})
         yield history, "", ids
-        wait = limiter.check(client_of(request))
-        if wait:
+        seconds = self.ctx.limiter.retry_after(self.ctx.client_of(request))
+        if seconds:
             history[-1]["content"] = (
-                f"You're asking faster than I can read — please wait {max(1, round(wait))} s."
+                f"You're asking faster than I can read — please wait {seconds} s."
             )
             yield history, "", ids
             return
         try:
-            chat = chat_for()
+            chat = self.ctx.chat()
         except ChatUnavailable as exc:
             history[-1]["content"] = str(exc)
             yield history, "", ids
             return
-        for text, answer_id in respond(chat, message, past, page_url, target, bool(spoilers)):
+        for text, answer_id in respond(chat, message, past, page_url, self.target, bool(spoilers)):
             history[-1]["content"] = text
             if answer_id:
                 ids[len(history) - 1] = answer_id
             yield history, "", ids
 
-    def rate(ids: dict[int, str], like: gr.LikeData) -> None:
+    def rate(self, ids: dict[int, str], like: gr.LikeData) -> None:
         """A thumbs up/down on an answer goes to the query log (ignored when it is off)."""
         index = like.index[0] if isinstance(like.index, (list, tuple)) else like.index
         answer_id = (ids or {}).get(int(index))
         if not answer_id or like.liked not in (True, False):
             return
         try:
-            chat = chat_for()
+            chat = self.ctx.chat()
         except ChatUnavailable:
             return
         if chat.query_log is not None:
             chat.query_log.feedback(answer_id, bool(like.liked))
 
-    with gr.Blocks(title=TITLE, analytics_enabled=False, fill_height=True) as demo:
-        if not compact:
-            gr.Markdown(f"# {TITLE}\n{DESCRIPTION}")
-        chatbot = gr.Chatbot(
-            value=[{"role": "assistant", "content": GREETING}] if compact else [],
-            height="calc(100vh - 150px)" if compact else 520,
-            sanitize_html=True,
-            render_markdown=True,
-            show_label=False,
-            buttons=["copy"],
-            elem_id="companion-chat",
-        )
+    def build(self) -> gr.Blocks:
+        demo = gr.Blocks(title=TITLE, analytics_enabled=False, fill_height=True)
+        with demo:
+            if not self.compact:
+                gr.Markdown(f"# {TITLE}\n{DESCRIPTION}")
+            chatbot = gr.Chatbot(
+                value=[{"role": "assistant", "content": GREETING}] if self.compact else [],
+                height="calc(100vh - 150px)" if self.compact else 520,
+                sanitize_html=True,
+                render_markdown=True,
+                show_label=False,
+                buttons=["copy"],
+                elem_id="companion-chat",
+            )
+            self._wire(demo, chatbot)
+        s = self.settings
+        demo.queue(max_size=s.max_queue, default_concurrency_limit=s.concurrency_limit)
+        return demo
+
+    def _wire(self, demo: gr.Blocks, chatbot: gr.Chatbot) -> None:
+        """The question box and spoiler switch under the chat, and the events between them."""
         page = gr.Textbox(visible=False)
         greeting = gr.Textbox(visible=False)
         ids = gr.State({})
         box = gr.Textbox(
             placeholder="Ask about a film the blog reviewed…",
-            max_length=settings.max_question_chars,
+            max_length=self.settings.max_question_chars,
             show_label=False,
             submit_btn=True,
             elem_id="companion-question",
@@ -177,23 +203,43 @@ def build_ui(
         spoilers = gr.Checkbox(
             label="Show spoilers",
             value=False,
-            info=None if compact else "Include passages that reveal endings and twists.",
+            info=None if self.compact else "Include passages that reveal endings and twists.",
             elem_id="companion-spoilers",
             container=False,
         )
-        if not compact:
+        if not self.compact:
             gr.Examples(EXAMPLES, inputs=box)
-        chatbot.like(rate, [ids], None, api_visibility="private")
+        chatbot.like(self.rate, [ids], None, api_visibility="private")
         chatbot.clear(dict, None, [ids], api_visibility="private")  # forget the old answers' ids
         box.submit(
-            submit,
+            self.submit,
             [box, chatbot, page, spoilers, ids],
             [chatbot, box, ids],
             api_name="chat",
-            concurrency_limit=settings.concurrency_limit,
+            concurrency_limit=self.settings.concurrency_limit,
         )
         loaded = demo.load(None, None, [page, greeting], js=READ_PAGE)
-        if compact:
+        if self.compact:
             loaded.then(greeting_messages, [greeting], [chatbot], api_visibility="private")
-    demo.queue(max_size=settings.max_queue, default_concurrency_limit=settings.concurrency_limit)
-    return demo
+
+
+def mount_chat(app: FastAPI, ctx: Context) -> None:
+    """The compact chat at /embed and the full chat at /, with no file serving."""
+    gr.mount_gradio_app(
+        app,
+        ChatUI(ctx, compact=True).build(),
+        path="/embed",
+        allowed_paths=[],
+        show_error=False,
+        footer_links=[],
+        head=TOP_LINKS,
+        css=COMPACT_CSS,
+    )
+    gr.mount_gradio_app(
+        app,
+        ChatUI(ctx).build(),
+        path="/",
+        allowed_paths=[],
+        show_error=False,
+        footer_links=["api"],
+    )

@@ -7,6 +7,7 @@ or trashed posts.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 from companion.types import Post
 from ingest.html import fragment_to_text
@@ -28,8 +29,8 @@ KIND = "http://schemas.google.com/g/2005#kind"
 
 
 def _atom_post(
-    entry, name: str, url: str, labels: list[str], updated_tag: str = "a:updated"
-) -> Post:  # type: ignore[no-untyped-def]
+    entry: Any, name: str, url: str, labels: list[str], updated_tag: str = "a:updated"
+) -> Post:
     author = text_of(entry, "a:author/a:name", NS)
     return make_post(
         doc_id=text_of(entry, "a:id", NS) or url,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from companion.types import Post
 from ingest.cleaning import decode_text
@@ -20,9 +21,8 @@ def markdown_post(raw: bytes, path: Path) -> Post:
         raise ValueError(f"malformed front matter: {str(exc).splitlines()[0]}") from exc
     if not isinstance(meta, dict):
         raise ValueError("malformed front matter: not a mapping")
-    labels = meta.get("labels") or meta.get("tags") or []
-    if isinstance(labels, str):
-        labels = labels.split(",")
+    found: Any = meta.get("labels") or meta.get("tags") or []
+    labels = found.split(",") if isinstance(found, str) else list(found)
     url = as_text(meta.get("url"))
     if url.lower() in ("none", "null"):
         url = ""

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from companion.chat import ChatService, QuestionError
-from companion.render import answer_markdown
 from companion.types import Answer, Citation
+from companion.web.render import answer_markdown
 from tests.conftest import ROOT
 
 QUESTIONS = [json.loads(line) for line in (ROOT / "eval" / "sample.jsonl").read_text().splitlines()]

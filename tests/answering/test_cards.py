@@ -6,12 +6,12 @@ import re
 
 import pytest
 
-from companion.catalog import film_catalog
+from companion.answering.judgement import stated_score
+from companion.archive.catalog import film_catalog
 from companion.chat import ChatService
-from companion.intent import intent_of
-from companion.judgement import stated_score
-from companion.render import answer_markdown
+from companion.conversation.intent import intent_of
 from companion.types import Answer
+from companion.web.render import answer_markdown
 from tests.conftest import SAMPLE
 
 

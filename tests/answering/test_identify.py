@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from companion.answering.identify import SYSTEM, messages, score_from_top
-from companion.intent import describes_film
+from companion.conversation.intent import describes_film
 from tests.answering.test_llm import llm_chat
 from tests.fakes.openai_server import Behaviour, FakeOpenAI, serve
 

@@ -16,8 +16,8 @@ from xml.sax.saxutils import escape
 
 import pytest
 
+from companion.archive.store import ChromaStore
 from companion.settings import Settings
-from companion.store import ChromaStore
 from companion.types import Post
 from ingest.pipeline import run_ingest
 from ingest.sources import SourceOptions, open_source

@@ -8,8 +8,10 @@ from pathlib import Path
 import pytest
 from filelock import FileLock
 
+from companion.archive.models import model_dimension
+from companion.archive.store import ChromaStore, open_client
+from companion.errors import StoreError
 from companion.settings import Settings
-from companion.store import ChromaStore, StoreError, model_dimension, open_client
 from ingest.pipeline import IngestBusy, run_ingest
 from tests.conftest import SAMPLE
 

@@ -6,12 +6,12 @@ from pathlib import Path
 
 import numpy as np
 
-from companion.embedding import SentenceTransformerEmbedder
+from companion.answering.judgement import NEGATIVE, POSITIVE
+from companion.archive.embedding import SentenceTransformerEmbedder
+from companion.archive.sentence_vectors import CachedEmbedder, cached
+from companion.archive.store import ChromaStore
 from companion.factory import Components, build_chat
-from companion.judgement import NEGATIVE, POSITIVE
-from companion.sentence_vectors import CachedEmbedder, cached
 from companion.settings import Settings
-from companion.store import ChromaStore
 from companion.text import sentences
 from ingest.pipeline import run_ingest
 from tests.ingest.test_pipeline import write_review

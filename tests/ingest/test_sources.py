@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from companion.archive.store import ChromaStore
 from companion.settings import Settings
-from companion.store import ChromaStore
 from companion.types import Post
 from ingest.pipeline import run_ingest
 from ingest.sources import LoadError, SourceError, SourceOptions, open_source, sniff

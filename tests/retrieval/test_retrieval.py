@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from companion.archive.lexical import LexicalIndex
+from companion.archive.store import ChromaStore
 from companion.chat import ChatService
-from companion.lexical import LexicalIndex
-from companion.retrieval import HybridRetriever
+from companion.retrieval.hybrid import HybridRetriever
 from companion.settings import Settings
-from companion.store import ChromaStore
 from ingest.pipeline import run_ingest
 from tests.conftest import ROOT, run_cli
 

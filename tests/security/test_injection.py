@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from companion.archive.store import ChromaStore
 from companion.factory import Components, build_chat
 from companion.settings import Settings
-from companion.store import ChromaStore
 from ingest.pipeline import run_ingest
 
 CANARY = "CANARY-7Q2X"

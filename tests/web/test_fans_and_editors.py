@@ -85,7 +85,7 @@ def test_editor_questions_are_escaped(server: str) -> None:
 
 
 def test_editor_page_is_off_without_a_password(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from companion.querylog import QueryLog
+    from companion.editor.querylog import QueryLog
 
     settings = Settings(_env_file=None, data_dir=tmp_path)  # type: ignore[call-arg]
     app = FastAPI()

@@ -10,7 +10,7 @@ import os
 import threading
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
@@ -19,17 +19,6 @@ if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
 log = logging.getLogger(__name__)
-
-
-class Embedder(Protocol):
-    name: str
-
-    @property
-    def dimension(self) -> int: ...
-
-    def embed_documents(self, texts: list[str]) -> list[list[float]]: ...
-
-    def embed_query(self, text: str) -> list[float]: ...
 
 
 def cosine(a: Sequence[float], b: Sequence[float]) -> float:
@@ -42,7 +31,7 @@ def cosine(a: Sequence[float], b: Sequence[float]) -> float:
 class SentenceTransformerEmbedder(Embeddings):
     """LangChain ``Embeddings`` over a local sentence-transformers folder; never touches a hub.
 
-    Without a ``path`` it is the packaged model called ``name`` (``companion.models``), unpacked
+    Without a ``path`` it is the packaged model called ``name`` (``companion.archive.models``), unpacked
     into ``cache_dir`` when it ships in pieces.
     """
 
@@ -63,7 +52,8 @@ class SentenceTransformerEmbedder(Embeddings):
     @property
     def path(self) -> Path:
         if self._path is None:
-            from companion.models import ModelError, packaged_model_path
+            from companion.archive.models import packaged_model_path
+            from companion.errors import ModelError
 
             if self._cache_dir is None:
                 raise ModelError(f"{self.name}: give the model's folder or a cache folder")
@@ -102,7 +92,7 @@ class SentenceTransformerEmbedder(Embeddings):
             getattr(model, "get_embedding_dimension", None)
             or model.get_sentence_embedding_dimension
         )
-        return int(getter())
+        return int(getter() or 0)
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         if not texts:
@@ -114,7 +104,7 @@ class SentenceTransformerEmbedder(Embeddings):
             show_progress_bar=False,
             convert_to_numpy=True,
         )
-        return vectors.tolist()
+        return [list(map(float, v)) for v in vectors]
 
     def embed_query(self, text: str) -> list[float]:
         return self.embed_documents([text])[0]

@@ -1,7 +1,7 @@
 """Follow-ups made standalone by the chat model before retrieval, when one is configured.
 
 "Who directed it?" after an answer about "the one with the borrowed identity" cannot be
-searched as it stands, and carrying the film in focus (``companion.followup``) only works when an
+searched as it stands, and carrying the film in focus (``companion.conversation.followup``) only works when an
 earlier turn named the film. The model rewrites the question against the last turns; anything
 odd (an error, the deadline, an empty or rambling reply) keeps the fan's own question.
 """
@@ -13,6 +13,8 @@ import re
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
+
+from companion.answering import ChatModel
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +36,7 @@ def _text(chunk: Any) -> str:
 
 
 class QueryRewriter:
-    def __init__(self, model: Any, deadline: float, max_chars: int) -> None:
+    def __init__(self, model: ChatModel, deadline: float, max_chars: int) -> None:
         self._model = model
         self._deadline = deadline
         self._max_chars = max_chars

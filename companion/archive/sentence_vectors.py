@@ -26,7 +26,7 @@ import numpy as np
 from companion.text import sentences
 
 if TYPE_CHECKING:
-    from companion.embedding import Embedder
+    from companion.archive.base import Embedder
 
 log = logging.getLogger(__name__)
 
@@ -113,12 +113,8 @@ class CachedEmbedder:
         self.bytes = SQLiteByteStore(path)
         self.key = _key_encoder(embedder.name)
         self._model = embedder
-        store = EncoderBackedStore(self.bytes, self.key, _pack, _unpack)
+        store = EncoderBackedStore(self.bytes, self.key, _pack, _unpack)  # type: ignore[arg-type]  # a ByteStore by shape
         self._cache = CacheBackedEmbeddings(embedder, store, batch_size=256)  # type: ignore[arg-type]
-
-    @property
-    def dimension(self) -> int:
-        return self._model.dimension
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         return self._cache.embed_documents(texts)
@@ -175,4 +171,4 @@ def _pack(vector: list[float]) -> bytes:
 
 
 def _unpack(blob: bytes) -> list[float]:
-    return np.frombuffer(blob, dtype=np.float16).astype(np.float32).tolist()
+    return [float(x) for x in np.frombuffer(blob, dtype=np.float16)]

@@ -34,15 +34,6 @@ def safe_url(url: str) -> str | None:
     return None
 
 
-def stream_pieces(text: str, words: int = 4) -> list[str]:
-    """The text in small consecutive pieces (a few words each) for streaming."""
-    parts = text.split(" ")
-    return [
-        " ".join(parts[i : i + words]) + (" " if i + words < len(parts) else "")
-        for i in range(0, len(parts), words)
-    ]
-
-
 def cards_markdown(answer: Answer) -> str:
     """Verdict and recommendation cards: one block per review, its quote set apart."""
     lines = [escape_md(answer.text.split("\n", 1)[0])]

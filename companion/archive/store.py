@@ -6,61 +6,25 @@ vectors always come from our embedder.
 
 from __future__ import annotations
 
-import json
 import logging
-import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from companion.archive.base import Embedder
+from companion.errors import StoreError
 from companion.text import film_label
 from companion.types import Passage
 
 if TYPE_CHECKING:
-    import chromadb
-    from langchain_core.vectorstores import VectorStore
-
-    from companion.embedding import SentenceTransformerEmbedder
+    from chromadb.api import ClientAPI
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
 
 
-class StoreError(RuntimeError):
-    """The store cannot be used as asked; the message says why and what to do."""
-
-
-class Store(Protocol):
-    def query(self, vector: list[float], k: int) -> list[Passage]: ...
-
-    def films(self) -> list[str]: ...
-
-    def chunk_ids_by_film(self) -> dict[str, list[str]]: ...
-
-    def film_for_url(self, url: str) -> str: ...
-
-    def count(self) -> int: ...
-
-    def delete(self, ids: list[str]) -> None: ...
-
-    def ids_for_post(self, doc_id: str) -> list[str]: ...
-
-    def passages(self, ids: list[str], vector: list[float]) -> list[Passage]: ...
-
-
-def model_dimension(model_path: Path) -> int:
-    """Read the embedding width from the model's pooling config, without loading torch."""
-    pooling = model_path / "1_Pooling" / "config.json"
-    try:
-        return int(json.loads(pooling.read_text())["word_embedding_dimension"])
-    except (OSError, KeyError, ValueError) as exc:
-        raise StoreError(f"cannot read the model's dimension from {pooling}: {exc}") from exc
-
-
-def open_client(chroma_dir: Path, url: str = "") -> chromadb.ClientAPI:
+def open_client(chroma_dir: Path, url: str = "") -> ClientAPI:
     """Chroma in-process on ``chroma_dir``, or the ``chroma run`` server at ``url``."""
     import chromadb
     from chromadb.config import Settings as ChromaSettings
@@ -90,13 +54,16 @@ class ChromaStore:
 
     def __init__(
         self,
-        client: chromadb.ClientAPI,
+        client: ClientAPI,
         name: str,
-        embedder: SentenceTransformerEmbedder,
+        embedder: Embedder,
         dimension: int,
         create: bool = True,
     ) -> None:
         self._client = client
+        # Chroma's own types are narrower than what it accepts (lists of floats, plain dicts):
+        # the collection is typed Any at this boundary.
+        self._collection: Any
         self._embedder = embedder
         self.name = name
         stamp = {"embedding_model": embedder.name, "embedding_dimension": dimension}
@@ -127,20 +94,15 @@ class ChromaStore:
                 "and ingest again."
             )
 
-    @property
-    def model_path(self) -> Path:
-        """The search model's folder (its tokenizer sizes the chunks)."""
-        return self._embedder.path
-
-    def langchain(self) -> VectorStore:
-        """The same collection as a LangChain vector store, for the indexing API."""
-        from langchain_chroma import Chroma
-
-        return Chroma(
-            client=self._client,
-            collection_name=self.name,
-            embedding_function=self._embedder,
-            create_collection_if_not_exists=False,
+    def upsert(self, ids: list[str], texts: list[str], metadatas: list[dict[str, Any]]) -> None:
+        if not ids:
+            return
+        vectors = self._embedder.embed_documents(texts)
+        self._collection.upsert(
+            ids=ids,
+            documents=texts,
+            embeddings=vectors,
+            metadatas=metadatas,
         )
 
     def count(self) -> int:
@@ -171,7 +133,7 @@ class ChromaStore:
         ("too many SQL variables")."""
         offset = 0
         while True:
-            got = self._collection.get(include=include, limit=page, offset=offset)  # type: ignore[arg-type]
+            got = self._collection.get(include=include, limit=page, offset=offset)
             yield dict(got)
             if len(got["ids"]) < page:
                 return
@@ -293,32 +255,6 @@ class ChromaStore:
             if label and label not in seen:
                 seen.append(label)
         return seen
-
-
-class Snapshot(Generic[T]):
-    """Something derived from the whole store (films and their chunk ids, review profiles),
-    rebuilt when the store's size changes, which is checked at most every ``recheck`` seconds:
-    servers see an editor's ingest without paying a full read per question."""
-
-    def __init__(self, store: Store, build: Callable[[], T], empty: T, recheck: float = 5.0):
-        self._store = store
-        self._build = build
-        self._value = empty
-        self._recheck = recheck
-        self._checked = float("-inf")
-        self._count = -1
-        self._lock = threading.Lock()
-
-    def get(self) -> T:
-        with self._lock:
-            now = time.monotonic()
-            if now - self._checked >= self._recheck:
-                self._checked = now
-                count = self._store.count()
-                if count != self._count:
-                    self._value = self._build()
-                    self._count = count
-            return self._value
 
 
 def passage_from(cid: str, document: str, meta: dict[str, Any], score: float) -> Passage:

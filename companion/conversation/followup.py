@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from companion.retrieval import FilmIndex
+from companion.retrieval.hybrid import FilmIndex
 
 _REFERS = re.compile(
     r"\b(it|its|it's|this|that|these|those|the film|the movie|the one|he|she|they|them|his|"

@@ -13,9 +13,9 @@ from typing import Any
 
 import numpy as np
 
-from companion.intent import intent_of
-from companion.judgement import VERDICT_HEADING, Judge, Judgement, is_evaluative
-from companion.store import ChromaStore, Snapshot
+from companion.answering.judgement import VERDICT_HEADING, Judge, Judgement, is_evaluative
+from companion.archive.base import Snapshot, Store
+from companion.conversation.intent import intent_of
 from companion.text import TitleMatcher, film_label, is_year, names, sentences
 from companion.types import Answer, Citation, Passage
 
@@ -68,10 +68,11 @@ def _citation(n: int, meta: dict[str, Any], quote: str) -> Citation:
 
 
 class CardMaker:
-    def __init__(self, store: ChromaStore, judge: Judge, recheck: float = 5.0) -> None:
+    def __init__(self, store: Store, judge: Judge, recheck: float = 5.0) -> None:
         self._store = store
         self._judge = judge
-        self._profiles = Snapshot(store, store.post_vectors, ({}, {}), recheck)
+        empty: tuple[dict[str, dict[str, Any]], dict[str, np.ndarray]] = ({}, {})
+        self._profiles = Snapshot(store, store.post_vectors, empty, recheck)
 
     def warm(self) -> None:
         """Read the review profiles (one pass over the store) and load the judge's models."""

@@ -1,0 +1,108 @@
+"""The archive's seams: what an embedder and a store must do, whatever backs them.
+
+``ChromaStore`` (in-process or a ``chroma run`` server) and the test suite's in-process fake
+both implement ``Store`` and pass the same contract tests (tests/contracts/).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
+
+from companion.types import Passage
+
+if TYPE_CHECKING:
+    import numpy as np
+
+T = TypeVar("T")
+
+
+class Embedder(Protocol):
+    """Text to unit vectors; LangChain's ``Embeddings`` shape, so LangChain can use it too."""
+
+    name: str
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]: ...
+
+    def embed_query(self, text: str) -> list[float]: ...
+
+
+class Store(Protocol):
+    """Review chunks with their post's metadata. Post metadata are the flat records
+    ``Post.metadata()`` writes, one per post (its first chunk's)."""
+
+    name: str
+
+    def upsert(self, ids: list[str], texts: list[str], metadatas: list[dict[str, Any]]) -> None:
+        """Embed and store these chunks; the same id again replaces, never duplicates."""
+        ...
+
+    def delete(self, ids: list[str]) -> None: ...
+
+    def count(self) -> int: ...
+
+    def query(self, vector: list[float], k: int) -> list[Passage]:
+        """The ``k`` nearest chunks, best first (fewer when the store holds fewer)."""
+        ...
+
+    def passages(self, ids: list[str], vector: list[float]) -> list[Passage]:
+        """These chunks, scored by cosine similarity to ``vector``."""
+        ...
+
+    def all_chunks(self) -> tuple[list[str], list[str]]:
+        """Every chunk id and its stored text."""
+        ...
+
+    def ids_for_post(self, doc_id: str) -> list[str]: ...
+
+    def post_chunks(self, doc_ids: list[str]) -> dict[str, list[Passage]]:
+        """These posts' chunks in reading order, keyed by post id."""
+        ...
+
+    def posts(self) -> dict[str, dict[str, Any]]: ...
+
+    def film_posts(self, films: list[str]) -> list[dict[str, Any]]:
+        """One record per post about these films, oldest review first."""
+        ...
+
+    def film_years(self, film: str) -> set[int]: ...
+
+    def film_for_url(self, url: str) -> str: ...
+
+    def films(self) -> list[str]:
+        """Reviewed films as "Title (year)", newest review first."""
+        ...
+
+    def chunk_ids_by_film(self) -> dict[str, list[str]]: ...
+
+    def post_vectors(self) -> tuple[dict[str, dict[str, Any]], dict[str, np.ndarray]]:
+        """Each post's record and the unit mean of its chunk vectors."""
+        ...
+
+
+class Snapshot(Generic[T]):
+    """Something derived from the whole store (films and their chunk ids, review profiles),
+    rebuilt when the store's size changes, which is checked at most every ``recheck`` seconds:
+    servers see an editor's ingest without paying a full read per question."""
+
+    def __init__(self, store: Store, build: Callable[[], T], empty: T, recheck: float = 5.0):
+        self._store = store
+        self._build = build
+        self._value = empty
+        self._recheck = recheck
+        self._checked = float("-inf")
+        self._count = -1
+        self._lock = threading.Lock()
+
+    def get(self) -> T:
+        with self._lock:
+            now = time.monotonic()
+            if now - self._checked >= self._recheck:
+                self._checked = now
+                count = self._store.count()
+                if count != self._count:
+                    self._value = self._build()
+                    self._count = count
+            return self._value

@@ -1,0 +1,69 @@
+"""The HTTP API's request and response bodies; they are a public contract (docs/api.md)
+and match ``companion ask --json``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+
+class AskRequest(BaseModel):
+    question: str = Field(description="The fan's question.")
+    history: list[list[str]] = Field(
+        default_factory=list,
+        description="Earlier turns, oldest first, each [question, answer].",
+        max_length=50,
+    )
+    page_url: str | None = Field(default=None, description="The blog post the fan is reading.")
+    stream: bool = Field(default=False, description="Answer as server-sent events.")
+    spoilers: bool = Field(
+        default=False, description="Include passages that reveal endings and twists."
+    )
+
+
+class FeedbackRequest(BaseModel):
+    id: str = Field(description="The `id` of an answer from /api/ask.", max_length=64)
+    helpful: bool = Field(description="true for thumbs up, false for thumbs down.")
+
+
+class CitationOut(BaseModel):
+    n: int
+    doc_id: str
+    source: str
+    title: str
+    url: str
+    quote: str
+    date: str = ""
+
+
+class AskResponse(BaseModel):
+    answer: str
+    declined: bool
+    citations: list[CitationOut]
+    unsupported: list[str] = Field(
+        default_factory=list,
+        description="Sentences the model wrote that the reviews don't support.",
+    )
+    kind: str = Field(
+        default="answer", description="answer, verdict (cards) or recommendations (cards)."
+    )
+    cards: list[dict[str, Any]] = Field(
+        default_factory=list, description="One card per review for verdicts/recommendations."
+    )
+    spoilers_held_back: int = Field(
+        default=0, description="Passages left out because they reveal plot turns."
+    )
+    id: str | None = Field(
+        default=None, description="Handle for /api/feedback; null when the log is off."
+    )
+
+
+class Health(BaseModel):
+    status: str
+    store: bool
+    model_loaded: bool
+    posts: int | None = None
+    chunks: int | None = None
+    error: str | None = None
+    llm: dict[str, str] | None = None
