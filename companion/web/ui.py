@@ -217,6 +217,9 @@ class ChatUI:
             [chatbot, box, ids],
             api_name="chat",
             concurrency_limit=self.settings.concurrency_limit,
+            # Gradio's default ("once") drops a question sent while the last answer is still
+            # finishing; a fan's next question waits its turn instead.
+            trigger_mode="always_last",
         )
         loaded = demo.load(None, None, [page, greeting], js=READ_PAGE)
         if self.compact:
