@@ -111,7 +111,7 @@ def fetch(url: str, *, timeout: float, max_bytes: int, cache: HttpCache | None =
     if not is_url(url):
         raise FetchError(f"{url}: only http and https URLs can be fetched")
     headers = {"User-Agent": USER_AGENT}
-    if cache is not None and cache.stored(url) is not None:
+    if cache is not None:
         headers.update(cache.validators(url))
     try:
         with (
