@@ -128,7 +128,7 @@ class ChatUI:
         spoilers: bool,
         ids: dict[int, str],
         request: gr.Request,
-    ) -> Iterator[tuple[list[Any], str, dict[int, str]]]:
+    ) -> Iterator[tuple[list[Any], Any, dict[int, str]]]:
         past = turns(history)
         history = [
             *(history or []),
@@ -136,25 +136,25 @@ class ChatUI:
             {"role": "assistant", "content": "…"},
         ]
         ids = dict(ids or {})
-        yield history, "", ids
+        yield history, "", ids  # the box empties once; later yields leave it alone
         seconds = self.ctx.limiter.retry_after(self.ctx.client_of(request))
         if seconds:
             history[-1]["content"] = (
                 f"You're asking faster than I can read — please wait {seconds} s."
             )
-            yield history, "", ids
+            yield history, gr.skip(), ids
             return
         try:
             chat = self.ctx.chat()
         except ChatUnavailable as exc:
             history[-1]["content"] = str(exc)
-            yield history, "", ids
+            yield history, gr.skip(), ids
             return
         for text, answer_id in respond(chat, message, past, page_url, self.target, bool(spoilers)):
             history[-1]["content"] = text
             if answer_id:
                 ids[len(history) - 1] = answer_id
-            yield history, "", ids
+            yield history, gr.skip(), ids
 
     def rate(self, ids: dict[int, str], like: gr.LikeData) -> None:
         """A thumbs up/down on an answer goes to the query log (ignored when it is off)."""
