@@ -19,6 +19,7 @@ from companion.settings import Settings
 if TYPE_CHECKING:
     from companion.chat import ChatService
     from companion.editor.querylog import QueryLog
+    from ingest.pipeline import IngestReport
 
 app = typer.Typer(
     help="A chat companion for a film-review blog: ingest the blog's reviews, then answer "
@@ -82,6 +83,8 @@ def ingest(
 ) -> None:
     """Chunk, embed and store reviews. Unchanged posts are skipped, edited ones replaced.
 
+    With a server running on the data folder, the server does the ingest (Chroma's
+    embedded store takes one process) and this prints its progress and summary.
     Exit status is 1 when any source or file could not be ingested (the rest still is).
     """
     from companion.errors import StoreError
@@ -89,23 +92,69 @@ def ingest(
     from ingest.pipeline import IngestBusy, run_ingest
 
     settings = _settings()
+    show_progress = not as_json and sys.stderr.isatty()
+    report = _handed_off(settings, paths, prune, dry_run, base_url, show_progress)
+    if report is None:
+        try:
+            report = run_ingest(
+                paths,
+                settings,
+                lambda: build_components(settings).store,
+                prune=prune,
+                dry_run=dry_run,
+                show_progress=show_progress,
+                base_url=base_url,
+            )
+        except (IngestBusy, StoreError) as exc:
+            _fail(str(exc), 2)
+            return
+    _print_ingest(report, settings, as_json)
+
+
+def _handed_off(
+    settings: Settings,
+    paths: list[str],
+    prune: bool,
+    dry_run: bool,
+    base_url: str,
+    show_progress: bool,
+) -> IngestReport | None:
+    """The report of the server that did the job, or None when this process should do it:
+    no server runs on the data folder (or its file is stale), the store is a Chroma server
+    (which mediates itself), or a dry run (it never opens the store)."""
+    from companion.web import handoff
+
+    if dry_run or settings.chroma_url:
+        return None
+    server = handoff.find_server(settings.server_file)
+    if server is None:
+        return None
+    job = handoff.IngestJob(handoff.absolute(paths), prune, dry_run, base_url)
+    update, close = handoff.progress_bar(show_progress)
     try:
-        report = run_ingest(
-            paths,
-            settings,
-            lambda: build_components(settings).store,
-            prune=prune,
-            dry_run=dry_run,
-            show_progress=not as_json and sys.stderr.isatty(),
-            base_url=base_url,
+        event = handoff.hand_off(server, job, update)
+    except handoff.Stale as exc:
+        logging.getLogger(__name__).info("ignoring %s: %s", settings.server_file, exc)
+        return None
+    except handoff.Lost as exc:
+        _fail(
+            f"the server doing this ingest (pid {server.pid}, {server.url}) stopped before it "
+            f"finished ({exc}); nothing is lost: run the ingest again",
+            2,
         )
-    except (IngestBusy, StoreError) as exc:
-        _fail(str(exc), 2)
-        return
+    finally:
+        close()
+    if event.report is None:
+        _fail(event.message, event.exit)
+    return event.report
+
+
+def _print_ingest(report: IngestReport, settings: Settings, as_json: bool) -> None:
+    """The summary (or ``--json``) and exit status, whichever process did the ingest."""
     if as_json:
         _emit(report.public())
     else:
-        verb = "would be " if dry_run else ""
+        verb = "would be " if report.dry_run else ""
         typer.echo(
             f"Posts {verb}added: {report.added}, updated: {report.updated}, "
             f"skipped (unchanged): {report.skipped}, deleted: {report.deleted}, "

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from pydantic import SecretStr
 
@@ -38,11 +38,22 @@ class Components:
     embedder: SentenceTransformerEmbedder  # the search model: chunks and questions
     store: Store
     sentences: Embedder  # scores sentences while answering, behind the on-disk cache
+    sentence_model: Embedder | None = None  # the model behind ``sentences``, for ingest
 
 
 def sentence_embedder(settings: Settings) -> SentenceTransformerEmbedder:
     return SentenceTransformerEmbedder(
         SENTENCE_MODEL, settings.sentence_model_path, settings.cache_dir
+    )
+
+
+def open_store(settings: Settings, embedder: SentenceTransformerEmbedder, create: bool) -> Store:
+    return ChromaStore(
+        open_client(settings.chroma_dir, settings.chroma_url),
+        settings.collection,
+        embedder,
+        model_dimension(embedder.path),
+        create=create,
     )
 
 
@@ -52,15 +63,30 @@ def build_components(settings: Settings, *, create: bool = True) -> Components:
     embedder = SentenceTransformerEmbedder(
         settings.model_name, settings.model_path, settings.cache_dir
     )
-    store = ChromaStore(
-        open_client(settings.chroma_dir, settings.chroma_url),
-        settings.collection,
-        embedder,
-        model_dimension(embedder.path),
-        create=create,
-    )
-    sentences = cached(sentence_embedder(settings), settings.sentence_vectors_db)
-    return Components(settings, embedder, store, sentences)
+    store = open_store(settings, embedder, create)
+    model = sentence_embedder(settings)
+    return Components(settings, embedder, store, cached(model, settings.sentence_vectors_db), model)
+
+
+def reopened(components: Components, create: bool = False) -> Components:
+    """The same embedders (no model is loaded again) on a fresh client of the store: an
+    in-process Chroma client never sees another process's writes (chroma-core/chroma#3792),
+    so a server reopens it when an ingest elsewhere changed the store. Chroma caches one
+    client per folder; the cache is cleared first, so this one is new (the old one keeps
+    serving whoever still holds it)."""
+    s = components.settings
+    if not s.chroma_url:
+        clear_client_cache()
+    return replace(components, store=open_store(s, components.embedder, create))
+
+
+def clear_client_cache() -> None:
+    try:
+        from chromadb.api.shared_system_client import SharedSystemClient
+
+        SharedSystemClient.clear_system_cache()
+    except Exception:  # an older chromadb without the cache: nothing to clear
+        log.debug("no chromadb client cache to clear", exc_info=True)
 
 
 def ensure_lexical(components: Components) -> None:

@@ -190,3 +190,13 @@ class Settings(BaseSettings):
     @property
     def lock_file(self) -> Path:
         return self.data_dir / "ingest.lock"
+
+    @property
+    def generation_file(self) -> Path:
+        """Bumped by every ingest that changes the archive (companion.archive.generation)."""
+        return self.data_dir / "generation"
+
+    @property
+    def server_file(self) -> Path:
+        """Where a running server says how ``companion ingest`` reaches it (0600)."""
+        return self.data_dir / "server.json"

@@ -21,7 +21,8 @@ from typing import TYPE_CHECKING, Any
 from filelock import FileLock, Timeout
 from langchain_core.documents import Document
 
-from companion.archive import lexical
+from companion.archive import generation, lexical
+from companion.archive.records import PostRecord
 from companion.archive.sentence_vectors import is_filled as sentence_vectors_filled
 from companion.settings import Settings
 from companion.types import Post
@@ -38,6 +39,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 BATCH_POSTS = 48  # posts per index() call; the manifest is written after each
+
+Progress = Callable[[int, int], None]  # (posts embedded so far, posts to embed)
 
 
 class IngestBusy(RuntimeError):
@@ -70,8 +73,9 @@ class IngestReport:
 
 
 def chunk_key(doc: Document) -> str:
-    """Chunk id: same post + same chunk text + same metadata -> same id, wherever the file is."""
-    meta = {k: v for k, v in doc.metadata.items() if k != "source"}
+    """Chunk id: same post + same chunk text + same metadata -> same id, wherever the file is
+    and whatever else in the post changed (the version is restamped on kept chunks)."""
+    meta = {k: v for k, v in doc.metadata.items() if k not in ("source", "version")}
     payload = json.dumps([doc.page_content, meta], sort_keys=True, ensure_ascii=False)
     return hashlib.sha256(payload.encode()).hexdigest()[:40]
 
@@ -113,9 +117,11 @@ def run_ingest(
     show_progress: bool = False,
     base_url: str = "",
     sentences: Embedder | None = None,
+    progress: Progress | None = None,
 ) -> IngestReport:
     """``sentences`` is the answer model whose sentence vectors ingest precomputes (default:
-    the one settings name, loaded only if a sentence is new)."""
+    the one settings name, loaded only if a sentence is new); ``progress`` hears of each
+    batch embedded (a server streams it to the CLI that handed it the job)."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     lock = FileLock(str(settings.lock_file))
     try:
@@ -127,9 +133,8 @@ def run_ingest(
         ) from exc
     try:
         opener = store if callable(store) else (lambda: store)
-        return _ingest_locked(
-            list(paths), settings, opener, prune, dry_run, show_progress, base_url, sentences
-        )
+        job = (prune, dry_run, show_progress, base_url, sentences, progress)
+        return _ingest_locked(list(paths), settings, opener, *job)
     finally:
         lock.release()
 
@@ -200,6 +205,7 @@ def _ingest_locked(
     show_progress: bool,
     base_url: str,
     sentences: Embedder | None,
+    progress: Progress | None = None,
 ) -> IngestReport:
     report = IngestReport(dry_run=dry_run)
     cache = HttpCache(settings.http_cache_db, read_only=dry_run)
@@ -259,6 +265,7 @@ def _ingest_locked(
         # Marks the lexical index stale until it is rebuilt below, so a killed run is
         # repaired by the next one even when that one finds nothing else to do.
         dirty = settings.bm25_dir.with_name(settings.bm25_dir.name + ".dirty")
+        repairing = dirty.exists()  # a killed run may have written chunks no server has seen
         if changed or gone:
             dirty.parent.mkdir(parents=True, exist_ok=True)
             dirty.touch()
@@ -273,7 +280,7 @@ def _ingest_locked(
         store = open_store()
         records = _record_manager(namespace, settings)
         if changed:
-            _index_changed(changed, settings, store, records, report, show_progress)
+            _index_changed(changed, settings, store, records, report, show_progress, progress)
         for doc_id in gone:
             keys = records.list_keys(group_ids=[doc_id])
             ids = sorted(set(keys) | set(store.ids_for_post(doc_id)))
@@ -284,6 +291,8 @@ def _ingest_locked(
             report.deleted += 1
         ids, texts = store.all_chunks()
         lexical.build(ids, texts, settings.bm25_dir)
+        if changed or gone or repairing:  # the store and BM25 are final: servers may reload
+            generation.bump(settings.generation_file)
         report.sentences_embedded, report.sentences_dropped = _refresh_sentences(
             settings, texts, show_progress, sentences
         )
@@ -333,6 +342,7 @@ def _index_changed(
     records: RecordManager,
     report: IngestReport,
     show_progress: bool,
+    progress: Progress | None = None,
 ) -> None:
     """Chunk and index changed posts in batches; the manifest follows each finished batch."""
     from langchain_core.indexing import index
@@ -347,6 +357,8 @@ def _index_changed(
     vectorstore = StoreVectorStore(store)
     manifest = Manifest(settings.records_db, f"chroma/{settings.collection}")
     bar = _progress(len(changed), show_progress)
+    if progress is not None:
+        progress(0, len(changed))
     try:
         for start in range(0, len(changed), BATCH_POSTS):
             batch = changed[start : start + BATCH_POSTS]
@@ -364,6 +376,7 @@ def _index_changed(
             report.chunks_deleted += result["num_deleted"]
             for post, _, _ in batch:
                 report.chunks_deleted += _drop_orphans(store, records, post.doc_id)
+                _stamp_version(store, records, post)
             manifest.put([entry for _, entry, _ in batch])
             for _, _, existed in batch:
                 if existed:
@@ -371,9 +384,19 @@ def _index_changed(
                 else:
                     report.added += 1
             bar.update(len(batch))
+            if progress is not None:
+                progress(start + len(batch), len(changed))
     finally:
         bar.close()
         manifest.close()
+
+
+def _stamp_version(store: Store, records: RecordManager, post: Post) -> None:
+    """A chunk an edit left unchanged keeps its id and vector but takes the post's new
+    version, so every chunk of the post reads as one text again."""
+    keys = records.list_keys(group_ids=[post.doc_id])
+    version = PostRecord.of(post).version
+    store.update_metadata(keys, [{"version": version}] * len(keys))
 
 
 def _drop_orphans(store: Store, records: RecordManager, doc_id: str) -> int:

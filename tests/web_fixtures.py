@@ -58,13 +58,15 @@ def stranger(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     yield from static_site(tmp_path_factory.mktemp("stranger"))
 
 
-def start_server(env: dict[str, str]) -> tuple[subprocess.Popen[str], str]:
+def start_server(env: dict[str, str], log: Path | None = None) -> tuple[subprocess.Popen[str], str]:
+    """``python app.py`` on a free port; its output goes to ``log`` when given (readable while
+    it runs), else to a pipe."""
     port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "app.py"],
         cwd=ROOT,
         env={**env, "COMPANION_PORT": str(port), "GRADIO_ANALYTICS_ENABLED": "False"},
-        stdout=subprocess.PIPE,
+        stdout=log.open("w") if log else subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
     )
@@ -72,7 +74,7 @@ def start_server(env: dict[str, str]) -> tuple[subprocess.Popen[str], str]:
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            out = proc.stdout.read() if proc.stdout else ""
+            out = proc.stdout.read() if proc.stdout else log.read_text() if log else ""
             raise RuntimeError(f"server exited: {out}")
         try:
             if httpx.get(f"{url}/api/health", timeout=2).status_code in (200, 503):

@@ -7,7 +7,6 @@ both implement ``Store`` and pass the same contract tests (tests/contracts/).
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
@@ -84,25 +83,25 @@ class Store(Protocol):
 
 class Snapshot(Generic[T]):
     """Something derived from the whole store (films and their chunk ids, review profiles),
-    rebuilt when the store's size changes, which is checked at most every ``recheck`` seconds:
-    servers see an editor's ingest without paying a full read per question."""
+    read once, on first use, by one thread while the others wait for it. A server sees an
+    ingest by building a new chat when the store's generation moves
+    (``companion.web.engine``), not by re-reading this: the chunk count it once keyed on
+    missed an edit that keeps the count, and never saw another process's writes.
+    ``store`` and ``recheck`` are kept for its callers and not used."""
 
-    def __init__(self, store: Store, build: Callable[[], T], empty: T, recheck: float = 5.0):
-        self._store = store
+    def __init__(
+        self, store: Store, build: Callable[[], T], empty: T, recheck: float = 0.0
+    ) -> None:
         self._build = build
         self._value = empty
-        self._recheck = recheck
-        self._checked = float("-inf")
-        self._count = -1
+        self._built = False
         self._lock = threading.Lock()
 
     def get(self) -> T:
+        if self._built:  # the fast path, without the lock: set once, never unset
+            return self._value
         with self._lock:
-            now = time.monotonic()
-            if now - self._checked >= self._recheck:
-                self._checked = now
-                count = self._store.count()
-                if count != self._count:
-                    self._value = self._build()
-                    self._count = count
+            if not self._built:
+                self._value = self._build()
+                self._built = True
             return self._value

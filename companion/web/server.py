@@ -4,6 +4,7 @@ at /, with the origin allowlist, security headers and body limits in front of al
 from __future__ import annotations
 
 import logging
+import socket
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -13,7 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from companion.chat import ChatUnavailable
 from companion.settings import Settings
-from companion.web import api, editor, pages
+from companion.web import admin, api, editor, pages
 from companion.web.deps import Context, error, error_response
 from companion.web.engine import Engine
 from companion.web.guard import RateLimiter, client_of, parse_networks
@@ -24,7 +25,9 @@ __all__ = ["Engine", "create_app", "launch"]
 log = logging.getLogger(__name__)
 
 
-def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
+def create_app(settings: Settings, engine: Engine | None = None, admin_token: str = "") -> FastAPI:
+    """``admin_token``: the token ``companion ingest`` must show to hand this server its job
+    (empty: the admin route is off)."""
     engine = engine or Engine(settings)
     limiter = RateLimiter(settings.rate_limit_per_minute, 60.0)
     clients = client_of(parse_networks(settings.trusted_proxies))
@@ -37,6 +40,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
         redoc_url=None,
     )
     app.state.companion = ctx
+    app.state.admin_token = admin_token
     add_error_handlers(app)
     add_routes(app)
     mount_chats(app, ctx)
@@ -64,7 +68,7 @@ def add_error_handlers(app: FastAPI) -> None:
 
 def add_routes(app: FastAPI) -> None:
     pages.widget_js()  # read once now: a broken install fails at start, not on a blog page
-    for router in (api.router, editor.router, pages.router):
+    for router in (api.router, editor.router, pages.router, admin.router):
         app.include_router(router)
 
 
@@ -92,18 +96,23 @@ def add_middleware(app: FastAPI, settings: Settings) -> None:
 
 
 def launch(settings: Settings) -> None:
+    """Serve until stopped. With the store in the data folder (not a Chroma server), write
+    ``server.json`` there so ``companion ingest`` hands its job to this process."""
     import uvicorn
 
+    from companion.web import handoff
+
+    for name in ("companion.web.engine", "companion.web.admin"):  # what happened to the archive
+        if not logging.getLogger(name).isEnabledFor(logging.INFO):
+            logging.getLogger(name).setLevel(logging.INFO)
     engine = Engine(settings)
     try:
         engine.chat().warm()
     except ChatUnavailable:
         log.warning("starting without a usable store: %s", engine.last_error)
-    app = create_app(settings, engine)
-    log.info("serving on http://%s:%d", settings.host, settings.port)
-    print(f"companion: chat on http://{settings.host}:{settings.port}", flush=True)
-    uvicorn.run(
-        app,
+    token = "" if settings.chroma_url else handoff.new_token()
+    config = uvicorn.Config(
+        create_app(settings, engine, admin_token=token),
         host=settings.host,
         port=settings.port,
         log_level="warning",
@@ -111,3 +120,33 @@ def launch(settings: Settings) -> None:
         limit_concurrency=200,
         proxy_headers=False,  # X-Forwarded-For is handled by guard.client_ip, trusted proxies only
     )
+    sock = config.bind_socket()  # the real port, before anyone is told about it
+    sock.listen(128)  # early callers wait in the backlog until uvicorn accepts
+    port = int(sock.getsockname()[1])
+    url = local_url(settings.host, port)
+    mine = handoff.write_server_file(settings.server_file, url, token) if token else None
+    log.info("serving on http://%s:%d", settings.host, port)
+    print(f"companion: chat on http://{settings.host}:{port}", flush=True)
+
+    class Server(uvicorn.Server):
+        async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+            await super().shutdown(sockets)
+            forget()  # now: uvicorn ends by re-raising SIGTERM, which skips any `finally`
+
+    def forget() -> None:
+        if mine is not None:
+            handoff.remove_server_file(settings.server_file, mine)
+
+    try:
+        Server(config).run(sockets=[sock])
+    finally:
+        forget()
+
+
+def local_url(host: str, port: int) -> str:
+    """How a process on this machine reaches a server bound to ``host``."""
+    if host in ("", "0.0.0.0", "localhost"):
+        return f"http://127.0.0.1:{port}"
+    if host == "::":
+        return f"http://[::1]:{port}"
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
