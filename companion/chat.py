@@ -16,13 +16,14 @@ from companion.conversation.followup import resolve
 from companion.conversation.intent import describes_film
 from companion.conversation.rewrite import QueryRewriter
 from companion.editor.querylog import Entry, QueryLog
-from companion.errors import LLMError
+from companion.errors import LLMError, StoreError
 from companion.retrieval.hybrid import Retriever
 from companion.types import Answer, Passage
 
 log = logging.getLogger(__name__)
 
 
+UNAVAILABLE = "Sorry — the review archive is unavailable right now. Please try again later."
 SPOILER_NOTE = "The review also discusses plot turns; turn on spoilers to see them."
 
 
@@ -165,11 +166,12 @@ class ChatService:
             raise
         except LLMError as exc:
             raise ChatUnavailable(str(exc)) from exc
+        except StoreError as exc:  # a full disk, a dead Chroma server: said once, no traceback
+            log.warning("answering failed: %s", exc)
+            raise ChatUnavailable(UNAVAILABLE) from exc
         except Exception as exc:
             log.exception("answering failed")
-            raise ChatUnavailable(
-                "Sorry — the review archive is unavailable right now. Please try again later."
-            ) from exc
+            raise ChatUnavailable(UNAVAILABLE) from exc
 
     def _finish(self, question: str, answer: Answer, films: list[str], started: float) -> Answer:
         """Log the answer (a failing log never costs the fan an answer) and give it its id."""

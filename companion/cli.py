@@ -258,7 +258,7 @@ def ask(
     # The final answer is authoritative: a model that failed mid-answer is replaced by quotes.
     typer.echo("" if answer.text == shown else f"\n{answer.text}")
     for c in answer.citations:
-        typer.echo(f"  [{c.n}] {c.title} — {c.date} — {c.url or c.source}")
+        typer.echo(f"  [{c.n}] {c.title} — {c.date_text or 'undated'} — {c.url or c.source}")
 
 
 @app.command()

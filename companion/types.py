@@ -5,10 +5,13 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from companion.archive.dates import from_iso, human
+
 
 @dataclass(frozen=True)
 class Post:
-    """One review as a source yields it, before chunking."""
+    """One review as a source yields it, before chunking: dates as the source wrote them
+    (``archive.records.PostRecord`` is what the store keeps)."""
 
     doc_id: str
     text: str
@@ -22,21 +25,6 @@ class Post:
     year: int | None = None
     labels: tuple[str, ...] = ()
 
-    def metadata(self) -> dict[str, Any]:
-        """Chroma metadata must be flat scalars: labels become one comma-joined string."""
-        return {
-            "doc_id": self.doc_id,
-            "source": self.source,
-            "title": self.title,
-            "url": self.url,
-            "date": self.date,
-            "updated": self.updated,
-            "author": self.author,
-            "film": self.film,
-            "year": self.year if self.year is not None else 0,
-            "labels": ", ".join(self.labels),
-        }
-
 
 @dataclass(frozen=True)
 class Passage:
@@ -49,12 +37,13 @@ class Passage:
     source: str = ""
     title: str = ""
     url: str = ""
-    date: str = ""
+    date: str = ""  # published, ISO 8601 ("" when undated)
     author: str = ""
     film: str = ""
     year: int | None = None
     section: str = ""
     spoiler: bool = False
+    version: str = ""  # which text of the post (an edit mid-ingest briefly leaves two)
 
     def as_result(self) -> dict[str, Any]:
         """The public ``companion search --json`` shape."""
@@ -94,6 +83,11 @@ class Citation:
             date=passage.date,
             passage=passage.text if whole is None else whole,
         )
+
+    @property
+    def date_text(self) -> str:
+        """The post's date as a fan reads it ("26 July 2023")."""
+        return human(from_iso(self.date))
 
     def public(self) -> dict[str, Any]:
         """The public JSON citation: ``{"n", "doc_id", "source", "title", "url", "quote",

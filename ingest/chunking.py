@@ -14,6 +14,7 @@ from typing import Any
 
 from langchain_core.documents import Document
 
+from companion.archive.records import PostRecord
 from companion.text import film_label
 from companion.types import Post
 from ingest.spoilers import spoiler_runs
@@ -60,7 +61,7 @@ class Chunker:
         """The post's chunks; a chunk never mixes spoiler and spoiler-free paragraphs, so
         answers can leave out exactly the paragraphs that give the plot away."""
         headers, body = self._splitters
-        base = post.metadata()
+        base = PostRecord.of(post).metadata()
         out: list[Document] = []
         for section in headers.split_text(post.text):
             heading = section.metadata.get("h3") or section.metadata.get("h2") or ""

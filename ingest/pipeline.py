@@ -8,8 +8,6 @@ safe across processes.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import os
 import sys
@@ -19,15 +17,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from filelock import FileLock, Timeout
-from langchain_core.documents import Document
 
 from companion.archive import generation, lexical
 from companion.archive.records import PostRecord
 from companion.archive.sentence_vectors import is_filled as sentence_vectors_filled
 from companion.settings import Settings
 from companion.types import Post
-from ingest.chunking import CHUNKER_VERSION, Chunker
+from ingest.chunking import Chunker
 from ingest.fetch import HttpCache, is_url
+from ingest.identity import chunk_key, post_hash
 from ingest.manifest import Entry, Manifest
 from ingest.sources import LoadError, SourceError, SourceOptions, open_source
 
@@ -70,31 +68,6 @@ class IngestReport:
         the sources prune spared because they were not read whole."""
         keys = ("added", "updated", "skipped", "deleted", "errors", "warnings", "prune_skipped")
         return {k: v for k, v in asdict(self).items() if k in keys}
-
-
-def chunk_key(doc: Document) -> str:
-    """Chunk id: same post + same chunk text + same metadata -> same id, wherever the file is
-    and whatever else in the post changed (the version is restamped on kept chunks)."""
-    meta = {k: v for k, v in doc.metadata.items() if k not in ("source", "version")}
-    payload = json.dumps([doc.page_content, meta], sort_keys=True, ensure_ascii=False)
-    return hashlib.sha256(payload.encode()).hexdigest()[:40]
-
-
-def post_hash(post: Post, settings: Settings) -> str:
-    meta = {k: v for k, v in post.metadata().items() if k != "source"}
-    payload = json.dumps(
-        [
-            post.text,
-            meta,
-            CHUNKER_VERSION,
-            settings.chunk_tokens,
-            settings.chunk_overlap_tokens,
-            settings.model_name,
-        ],
-        sort_keys=True,
-        ensure_ascii=False,
-    )
-    return hashlib.sha256(payload.encode()).hexdigest()
 
 
 def _under(path: str, root: str) -> bool:

@@ -15,30 +15,29 @@ import numpy as np
 
 from companion.answering.judgement import VERDICT_HEADING, Judge, Judgement, is_evaluative
 from companion.archive.base import Snapshot, Store
+from companion.archive.records import PostRecord
 from companion.conversation.intent import intent_of
-from companion.text import TitleMatcher, film_label, is_year, names, sentences
+from companion.text import TitleMatcher, is_year, names, sentences
 from companion.types import Answer, Citation, Passage
 
 MAX_RECOMMENDATIONS = 3
 MAX_JUDGED = 12  # nearest reviews judged for "did the blog like it" before giving up
 
 
-def label(meta: dict[str, Any]) -> str:
-    return film_label(str(meta.get("film") or meta.get("title") or ""), meta.get("year"))
-
-
-def card(meta: dict[str, Any], judged: Judgement) -> dict[str, Any]:
-    """The public card shape (``cards`` in ``ask --json`` and the API)."""
+def card(record: PostRecord, judged: Judgement) -> dict[str, Any]:
+    """The public card shape (``cards`` in ``ask --json`` and the API); the score as the
+    review states it (read at ingest when the judged text leaves it out)."""
+    stated = judged.score or (record.score.text if record.score else "")
     return {
-        "doc_id": str(meta.get("doc_id", "")),
-        "film": str(meta.get("film", "")),
-        "year": int(meta["year"]) if meta.get("year") else None,
-        "reviewer": str(meta.get("author", "")),
-        "date": str(meta.get("date", "")),
-        "title": str(meta.get("title", "")),
-        "url": str(meta.get("url", "")),
+        "doc_id": record.doc_id,
+        "film": record.film,
+        "year": record.year,
+        "reviewer": record.author,
+        "date": record.date,
+        "title": record.title,
+        "url": record.url,
         "verdict": judged.verdict,
-        "score": judged.score or None,
+        "score": stated or None,
         "liked": judged.liked,
     }
 
@@ -54,15 +53,15 @@ def review_text(chunks: list[Passage]) -> tuple[str, str]:
     return "\n".join(seen), "\n".join(s for s, concluding in seen.items() if concluding)
 
 
-def _citation(n: int, meta: dict[str, Any], quote: str) -> Citation:
+def _citation(n: int, record: PostRecord, quote: str) -> Citation:
     return Citation(
         n=n,
-        doc_id=str(meta.get("doc_id", "")),
-        source=str(meta.get("source", "")),
-        title=str(meta.get("title", "")),
-        url=str(meta.get("url", "")),
+        doc_id=record.doc_id,
+        source=record.source,
+        title=record.title,
+        url=record.url,
         quote=quote,
-        date=str(meta.get("date", "")),
+        date=record.date,
         passage=quote,
     )
 
@@ -71,7 +70,7 @@ class CardMaker:
     def __init__(self, store: Store, judge: Judge, recheck: float = 5.0) -> None:
         self._store = store
         self._judge = judge
-        empty: tuple[dict[str, dict[str, Any]], dict[str, np.ndarray]] = ({}, {})
+        empty: tuple[dict[str, PostRecord], dict[str, np.ndarray]] = ({}, {})
         self._profiles = Snapshot(store, store.post_vectors, empty, recheck)
 
     def warm(self) -> None:
@@ -100,22 +99,22 @@ class CardMaker:
 
     def verdict(self, films: list[str]) -> Answer | None:
         posts = self._store.film_posts(films)
-        texts = self._texts([str(m["doc_id"]) for m in posts])
+        texts = self._texts([r.doc_id for r in posts])
         judged = {d: self._judge.judge(*text) for d, text in texts.items()}
-        posts = [m for m in posts if judged[str(m["doc_id"])].verdict]
+        posts = [r for r in posts if judged[r.doc_id].verdict]
         if not posts:
             return None
-        cards = [card(m, judged[str(m["doc_id"])]) for m in posts]
+        cards = [card(r, judged[r.doc_id]) for r in posts]
         many = len({c["film"] for c in cards}) > 1
         if len(posts) == 1:
-            lines = [f"The blog reviewed {label(posts[0])}:"]
+            lines = [f"The blog reviewed {posts[0].label}:"]
         else:
-            what = "these films" if many else label(posts[0])
+            what = "these films" if many else posts[0].label
             lines = [f"The blog reviewed {what} {len(posts)} times (oldest first):"]
         citations = []
         for n, (m, c) in enumerate(zip(posts, cards, strict=True), start=1):
-            who = " by ".join(x for x in (c["date"], c["reviewer"]) if x)
-            head = f"{label(m)}, " if many else ""
+            who = " by ".join(x for x in (m.date_text, m.author) if x)
+            head = f"{m.label}, " if many else ""
             score = f" Score: {c['score']}." if c["score"] else ""
             lines.append(f"- {head}{who or 'undated'}: “{c['verdict']}” [{n}]{score}")
             citations.append(_citation(n, m, c["verdict"]))
@@ -123,7 +122,7 @@ class CardMaker:
 
     def recommend(self, films: list[str]) -> Answer | None:
         metas, vectors = self._profiles.get()
-        asked = [d for d, m in metas.items() if m.get("film") in films and d in vectors]
+        asked = [d for d, m in metas.items() if m.film in films and d in vectors]
         if not asked:
             return None
         target = np.mean([vectors[d] for d in asked], axis=0)
@@ -132,14 +131,14 @@ class CardMaker:
             (
                 (float(vectors[d] @ target), d)
                 for d, m in metas.items()
-                if d in vectors and m.get("film") and m.get("film") not in films
+                if d in vectors and m.film and m.film not in films
             ),
             reverse=True,
         )
         chosen: list[tuple[str, Judgement, str]] = []
         seen_films: set[str] = set()
         for _, d in ranked[:MAX_JUDGED]:
-            film = str(metas[d]["film"])
+            film = metas[d].film
             if film in seen_films:
                 continue
             text, concluding = self._texts([d])[d]
@@ -150,7 +149,7 @@ class CardMaker:
                 seen_films.add(film)
             if len(chosen) == MAX_RECOMMENDATIONS:
                 break
-        liked = ", ".join(dict.fromkeys(label(metas[d]) for d in asked))
+        liked = ", ".join(dict.fromkeys(metas[d].label for d in asked))
         if not chosen:
             return Answer(
                 text=f"The blog hasn't rated anything close to {liked} well yet.",
@@ -162,7 +161,7 @@ class CardMaker:
         for n, (d, judged, reason) in enumerate(chosen, start=1):
             cards.append({**card(metas[d], judged), "reason": reason})
             citations.append(_citation(n, metas[d], reason))
-            lines.append(f"- {label(metas[d])}: “{reason}” [{n}]")
+            lines.append(f"- {metas[d].label}: “{reason}” [{n}]")
         return Answer(
             text="\n".join(lines), citations=citations, kind="recommendations", cards=cards
         )

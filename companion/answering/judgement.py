@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from companion.archive.base import Embedder
+from companion.archive.scores import LINE_SCORE, stated_score
 from companion.safety import looks_like_instructions
 from companion.text import sentences
 
@@ -47,18 +48,6 @@ NEGATIVE = [
 EMBED_MEAN, EMBED_STD = 0.0147, 0.0523
 LEXICON_MEAN, LEXICON_STD = 0.081, 0.473
 LEXICON_WEIGHT = 0.5
-
-_LINE_SCORE = re.compile(
-    r"^\W{0,3}(?:my\s+|our\s+|final\s+|overall\s+)?(?:score|rating|grade|verdict|stars)\s*"
-    r"[:\-–—]\s*(?P<value>[^\n]{1,40}?)\s*$",
-    re.IGNORECASE | re.MULTILINE,
-)
-_FRACTION = re.compile(
-    r"(?P<n>\d+(?:\.\d+)?)\s*(?:(?P<half>½|1/2|\.5)\s*)?(?:/|out\s+of)\s*(?P<m>\d+)", re.I
-)
-_STARS = re.compile(r"^\s*(?P<full>★+)(?P<empty>☆*)\s*$", re.MULTILINE)
-_GRADE = re.compile(r"^(?P<g>[A-F])(?P<mod>[+-]?)$")
-_GRADES = {"A": 0.95, "B": 0.8, "C": 0.6, "D": 0.4, "E": 0.2, "F": 0.1}
 
 _EVALUATIVE = re.compile(
     r"\b(?:film|movie|picture|i|i'm|i've|i'd|my|me|you|you'll|recommend\w*|worth|best|worst|"
@@ -96,27 +85,6 @@ class Judgement:
         return self.polarity > 0
 
 
-def stated_score(text: str) -> tuple[str, float] | None:
-    """(the score as written, its fraction of the scale) when the post states one."""
-    for m in _STARS.finditer(text):
-        full, empty = len(m.group("full")), len(m.group("empty"))
-        return m.group(0).strip(), full / ((full + empty) if empty else 5)
-    for m in _LINE_SCORE.finditer(text):
-        value = m.group("value").strip().rstrip(".")
-        if f := _FRACTION.search(value):
-            n = float(f.group("n")) + (0.5 if f.group("half") else 0.0)
-            top = float(f.group("m"))
-            if 0 < top <= 100 and 0 <= n <= top:
-                return value, n / top
-        if g := _GRADE.match(value.upper()):
-            base = _GRADES[g.group("g")]
-            return value, base + {"+": 0.05, "-": -0.05}.get(g.group("mod"), 0.0)
-        stars = value.count("★") + value.count("*")
-        if stars and len(value.replace(" ", "")) <= 6 + value.count("½"):
-            return value, min(1.0, (stars + 0.5 * value.count("½")) / 5)
-    return None
-
-
 def _is_plot(sentence: str) -> bool:
     """Mostly story, not judgement: narration about characters, no "I"/"you", no craft word."""
     if _PERSONAL.search(sentence) or _CRAFT.search(sentence):
@@ -130,7 +98,7 @@ def is_evaluative(sentence: str) -> bool:
         6 <= len(sentence.split()) <= 45
         and not _is_plot(sentence)
         and bool(_EVALUATIVE.search(sentence))
-        and not _LINE_SCORE.match(sentence)
+        and not LINE_SCORE.match(sentence)
         and not looks_like_instructions(sentence)
     )
 

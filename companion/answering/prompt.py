@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from companion.archive.dates import from_iso, human
 from companion.text import film_label
 from companion.types import Passage
 
@@ -26,7 +27,7 @@ def passage_block(passages: list[Passage]) -> str:
     parts = []
     for n, p in enumerate(passages, start=1):
         film = film_label(p.film, p.year)
-        head = " · ".join(x for x in (film, p.title, p.date) if x)
+        head = " · ".join(x for x in (film, p.title, human(from_iso(p.date))) if x)
         body = _TAG.sub("", p.text)  # a post cannot close its own passage early
         parts.append(f'<passage n="{n}" source="{_TAG.sub("", head)}">\n{body}\n</passage>')
     return "\n\n".join(parts)

@@ -15,6 +15,8 @@ from companion.types import Passage
 if TYPE_CHECKING:
     import numpy as np
 
+    from companion.archive.records import PostRecord
+
 T = TypeVar("T")
 
 
@@ -29,13 +31,18 @@ class Embedder(Protocol):
 
 
 class Store(Protocol):
-    """Review chunks with their post's metadata. Post metadata are the flat records
-    ``Post.metadata()`` writes, one per post (its first chunk's)."""
+    """Review chunks with their post's record (``records.PostRecord``, written flat on
+    every chunk; read back one per post, from its first chunk)."""
 
     name: str
 
     def upsert(self, ids: list[str], texts: list[str], metadatas: list[dict[str, Any]]) -> None:
         """Embed and store these chunks; the same id again replaces, never duplicates."""
+        ...
+
+    def update_metadata(self, ids: list[str], metadatas: list[dict[str, Any]]) -> None:
+        """Merge these fields into the chunks' metadata (``None`` removes a key), keeping
+        their text and vectors; unknown ids are ignored."""
         ...
 
     def delete(self, ids: list[str]) -> None: ...
@@ -60,9 +67,9 @@ class Store(Protocol):
         """These posts' chunks in reading order, keyed by post id."""
         ...
 
-    def posts(self) -> dict[str, dict[str, Any]]: ...
+    def posts(self) -> dict[str, PostRecord]: ...
 
-    def film_posts(self, films: list[str]) -> list[dict[str, Any]]:
+    def film_posts(self, films: list[str]) -> list[PostRecord]:
         """One record per post about these films, oldest review first."""
         ...
 
@@ -76,7 +83,7 @@ class Store(Protocol):
 
     def chunk_ids_by_film(self) -> dict[str, list[str]]: ...
 
-    def post_vectors(self) -> tuple[dict[str, dict[str, Any]], dict[str, np.ndarray]]:
+    def post_vectors(self) -> tuple[dict[str, PostRecord], dict[str, np.ndarray]]:
         """Each post's record and the unit mean of its chunk vectors."""
         ...
 

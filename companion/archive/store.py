@@ -14,8 +14,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from companion.archive.base import Embedder
+from companion.archive.failures import Guarded
+from companion.archive.records import RECORD_LAYOUT, PostRecord, upgraded
 from companion.errors import StoreError
-from companion.text import film_label
 from companion.types import Passage
 
 if TYPE_CHECKING:
@@ -66,11 +67,14 @@ class ChromaStore:
         self._collection: Any
         self._embedder = embedder
         self.name = name
-        stamp = {"embedding_model": embedder.name, "embedding_dimension": dimension}
+        self._dimension = dimension
+        chroma = client.get_settings()
+        self.folder = Path(chroma.persist_directory) if chroma.is_persistent else None
+        stamp: dict[str, Any] = {"embedding_model": embedder.name, "embedding_dimension": dimension}
         if create:
             self._collection = client.get_or_create_collection(
                 name,
-                metadata=stamp,
+                metadata={**stamp, "record_layout": RECORD_LAYOUT},
                 configuration={"hnsw": {"space": "cosine"}},
                 embedding_function=None,
             )
@@ -81,6 +85,7 @@ class ChromaStore:
                 raise StoreError(
                     f"the store has no collection {name!r} yet: run `companion ingest PATH` first"
                 ) from exc
+        self._collection = Guarded(self._collection, self.folder)
         found = dict(self._collection.metadata or {})
         if (found.get("embedding_model"), found.get("embedding_dimension")) != (
             stamp["embedding_model"],
@@ -92,6 +97,45 @@ class ChromaStore:
                 f"{embedder.name!r} ({dimension} dims); models cannot be mixed in one store. "
                 "Use another COMPANION_DATA_DIR or COMPANION_COLLECTION, or delete the store "
                 "and ingest again."
+            )
+        layout = int(found.get("record_layout") or 1)
+        if layout > RECORD_LAYOUT:
+            raise StoreError(
+                f"collection {name!r} was written by a newer companion (record layout "
+                f"{layout}; this one reads up to {RECORD_LAYOUT}): upgrade companion to use it"
+            )
+        if layout < RECORD_LAYOUT:
+            self._upgrade(found)
+
+    def _upgrade(self, found: dict[str, Any]) -> None:
+        """Rewrite every chunk's post record in the current layout, in place: dates read,
+        scores parsed. Vectors and texts are untouched, so nothing is embedded again, and a
+        run killed halfway is finished by the next open (the layout is stamped last)."""
+        ids: list[str] = []
+        metas: list[dict[str, Any]] = []
+        bodies: dict[str, list[tuple[int, str]]] = {}
+        for got in self._pages(["documents", "metadatas"]):
+            for cid, doc, meta in zip(
+                got["ids"], got["documents"] or [], got["metadatas"] or [], strict=True
+            ):
+                m = dict(meta or {})
+                p = passage_from(cid, doc or "", m, 0.0)
+                ids.append(cid)
+                metas.append(m)
+                bodies.setdefault(p.doc_id, []).append((int(m.get("chunk") or 0), p.text))
+        texts = {d: "\n\n".join(t for _, t in sorted(parts)) for d, parts in bodies.items()}
+        self.update_metadata(
+            ids, [upgraded(m, texts.get(str(m.get("doc_id", "")), "")) for m in metas]
+        )
+        self._collection.modify(metadata={**found, "record_layout": RECORD_LAYOUT})
+        if ids:
+            log.warning(
+                "store %r: %d chunks of %d posts rewritten to record layout %d "
+                "(dates and scores; nothing re-embedded)",
+                self.name,
+                len(ids),
+                len(bodies),
+                RECORD_LAYOUT,
             )
 
     def upsert(self, ids: list[str], texts: list[str], metadatas: list[dict[str, Any]]) -> None:
@@ -177,34 +221,40 @@ class ChromaStore:
     def ids_for_post(self, doc_id: str) -> list[str]:
         return list(self._collection.get(where={"doc_id": doc_id}, include=[])["ids"])
 
+    def update_metadata(self, ids: list[str], metadatas: list[dict[str, Any]]) -> None:
+        for start in range(0, len(ids), 1000):
+            self._collection.update(
+                ids=ids[start : start + 1000], metadatas=metadatas[start : start + 1000]
+            )
+
     def delete(self, ids: list[str]) -> None:
         if ids:
             self._collection.delete(ids=ids)
 
-    def posts(self) -> dict[str, dict[str, Any]]:
-        """One metadata record per post (the first chunk's), keyed by post id."""
-        out: dict[str, dict[str, Any]] = {}
+    def posts(self) -> dict[str, PostRecord]:
+        """One record per post (its first chunk's), keyed by post id."""
+        out: dict[str, PostRecord] = {}
         for got in self._pages(["metadatas"]):
             for m in got["metadatas"] or []:
                 if m and m.get("doc_id") not in out:
-                    out[str(m.get("doc_id"))] = dict(m)
+                    out[str(m.get("doc_id"))] = PostRecord.from_metadata(dict(m))
         return out
 
-    def film_posts(self, films: list[str]) -> list[dict[str, Any]]:
-        """One metadata record per post about these films, oldest review first."""
+    def film_posts(self, films: list[str]) -> list[PostRecord]:
+        """One record per post about these films, oldest review first."""
         if not films:
             return []
         where: Any = {"film": films[0]} if len(films) == 1 else {"film": {"$in": films}}
         got = self._collection.get(where=where, include=["metadatas"])
-        out: dict[str, dict[str, Any]] = {}
+        out: dict[str, PostRecord] = {}
         for m in got["metadatas"] or []:
             if m and m.get("doc_id") not in out:
-                out[str(m.get("doc_id"))] = dict(m)
-        return sorted(out.values(), key=lambda m: (str(m.get("date", "")), str(m["doc_id"])))
+                out[str(m.get("doc_id"))] = PostRecord.from_metadata(dict(m))
+        return sorted(out.values(), key=PostRecord.order)
 
     def film_years(self, film: str) -> set[int]:
         """The release years recorded for a film's reviews (remakes share a title)."""
-        return {int(m.get("year") or 0) for m in self.film_posts([film])} - {0}
+        return {r.year for r in self.film_posts([film]) if r.year}
 
     def post_chunks(self, doc_ids: list[str]) -> dict[str, list[Passage]]:
         """These posts' chunks in reading order (score 0), keyed by post id."""
@@ -217,12 +267,15 @@ class ChromaStore:
             m = dict(meta or {})
             p = passage_from(cid, doc or "", m, 0.0)
             found.setdefault(p.doc_id, []).append((int(m.get("chunk") or 0), p))
-        return {d: [p for _, p in sorted(ps, key=lambda t: t[0])] for d, ps in found.items()}
+        return {
+            d: one_version([p for _, p in sorted(ps, key=lambda t: t[0])])
+            for d, ps in found.items()
+        }
 
-    def post_vectors(self) -> tuple[dict[str, dict[str, Any]], dict[str, np.ndarray]]:
-        """Each post's metadata and the unit mean of its chunk vectors (a whole-review
+    def post_vectors(self) -> tuple[dict[str, PostRecord], dict[str, np.ndarray]]:
+        """Each post's record and the unit mean of its chunk vectors (a whole-review
         profile, for "films like this one"); one paged read of the collection."""
-        metas: dict[str, dict[str, Any]] = {}
+        metas: dict[str, PostRecord] = {}
         sums: dict[str, np.ndarray] = {}
         for got in self._pages(["metadatas", "embeddings"]):
             for m, emb in zip(got["metadatas"] or [], got["embeddings"], strict=True):
@@ -232,7 +285,8 @@ class ChromaStore:
                 e = np.asarray(emb, dtype=np.float32)
                 e = e / (float(np.linalg.norm(e)) or 1.0)
                 sums[doc_id] = sums[doc_id] + e if doc_id in sums else e
-                metas.setdefault(doc_id, dict(m))
+                if doc_id not in metas:
+                    metas[doc_id] = PostRecord.from_metadata(dict(m))
         vectors = {d: v / (float(np.linalg.norm(v)) or 1.0) for d, v in sums.items()}
         return metas, vectors
 
@@ -247,14 +301,8 @@ class ChromaStore:
 
     def films(self) -> list[str]:
         """Reviewed films as "Title (year)", newest review first, for the decline hint."""
-        posts = sorted(self.posts().values(), key=lambda m: str(m.get("date", "")), reverse=True)
-        seen: list[str] = []
-        for m in posts:
-            film, year = str(m.get("film") or ""), m.get("year")
-            label = film_label(film, year)
-            if label and label not in seen:
-                seen.append(label)
-        return seen
+        posts = sorted(self.posts().values(), key=PostRecord.order, reverse=True)
+        return list(dict.fromkeys(r.label for r in posts if r.film))
 
 
 def passage_from(cid: str, document: str, meta: dict[str, Any], score: float) -> Passage:
@@ -263,22 +311,35 @@ def passage_from(cid: str, document: str, meta: dict[str, Any], score: float) ->
     body = (
         document[len(header) :].lstrip("\n") if header and document.startswith(header) else document
     )
-    year = meta.get("year")
+    record = PostRecord.from_metadata(meta)
     return Passage(
         id=cid,
-        doc_id=str(meta.get("doc_id", "")),
+        doc_id=record.doc_id,
         text=body,
         score=score,
-        source=str(meta.get("source", "")),
-        title=str(meta.get("title", "")),
-        url=str(meta.get("url", "")),
-        date=str(meta.get("date", "")),
-        author=str(meta.get("author", "")),
-        film=str(meta.get("film", "")),
-        year=int(year) if isinstance(year, int) and year > 0 else None,
+        source=record.source,
+        title=record.title,
+        url=record.url,
+        date=record.date,
+        author=record.author,
+        film=record.film,
+        year=record.year,
         section=str(meta.get("section", "")),
         spoiler=bool(meta.get("spoiler", False)),
+        version=record.version,
     )
+
+
+def one_version(chunks: list[Passage]) -> list[Passage]:
+    """A post's chunks from one text of it only: while an edit is being written, the new
+    chunks are in before the old ones are gone. The version with more chunks wins."""
+    versions: dict[str, int] = {}
+    for p in chunks:
+        versions[p.version] = versions.get(p.version, 0) + 1
+    if len(versions) < 2:
+        return chunks
+    keep = max(versions, key=lambda v: (versions[v], v))
+    return [p for p in chunks if p.version == keep]
 
 
 def url_variants(url: str) -> list[str]:

@@ -138,7 +138,10 @@ class HybridRetriever:
         per_post = k if len(named) == 1 else self._per_post
         kept: list[Passage] = []
         per: dict[str, int] = {}
+        version: dict[str, str] = {}  # mid-edit, a post's best chunk decides which text is cited
         for p in ordered:
+            if version.setdefault(p.doc_id, p.version) != p.version:
+                continue
             if per.get(p.doc_id, 0) < per_post:
                 kept.append(replace(p, score=p.score + FILM_BOOST) if p.film in named else p)
                 per[p.doc_id] = per.get(p.doc_id, 0) + 1

@@ -60,7 +60,7 @@ def answer_markdown(answer: Answer, link_target: str = "_blank") -> str:
             if url
             else title
         )
-        date = f" · {escape_md(c.date)}" if c.date else ""
+        date = f" · {escape_md(c.date_text)}" if c.date_text else ""
         passage = escape_md(c.passage or c.quote)
         lines.append(
             # The blank line after </details> ends the HTML block, so the next source line is

@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from companion.answering.judgement import stated_score
 from companion.archive.catalog import film_catalog
+from companion.archive.scores import stated_score
 from companion.chat import ChatService
 from companion.conversation.intent import intent_of
 from companion.types import Answer
@@ -76,12 +76,10 @@ def test_recommendations_are_reviewed_liked_films_other_than_the_one_asked(
     # whole-review vectors to Her's, keeping those whose post scores above 5/10, first three.
     metas, vectors = sample_components.store.post_vectors()
     her = vectors["her-2013"]
-    nearest = sorted(
-        (d for d in metas if metas[d]["film"] != "Her"), key=lambda d: -vectors[d] @ her
-    )
+    nearest = sorted((d for d in metas if metas[d].film != "Her"), key=lambda d: -vectors[d] @ her)
     score = {d: int(re.search(r"Score: (\d+)/10", post_text(d)).group(1)) for d in nearest}  # type: ignore[union-attr]
     assert score[nearest[0]] <= 5, "the closest review is one the blog disliked (Lucy)"
-    assert films == list(dict.fromkeys(metas[d]["film"] for d in nearest if score[d] > 5))[:3]
+    assert films == list(dict.fromkeys(metas[d].film for d in nearest if score[d] > 5))[:3]
     assert all(c["liked"] for c in answer.cards)
     for card, cite in zip(answer.cards, answer.citations, strict=True):
         assert card["reason"] in post_text(card["doc_id"])  # quoted, never invented

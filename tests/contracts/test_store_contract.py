@@ -5,6 +5,7 @@ unit tests learn from the fake holds for Chroma too (the langchain-chroma confor
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,8 @@ import numpy as np
 import pytest
 
 from companion.archive.base import Store
+from companion.archive.records import PostRecord
+from companion.archive.scores import Score
 from companion.archive.store import ChromaStore, open_client
 from companion.types import Post
 from tests.fakes.archive import Chunk, chunks_of, put
@@ -171,13 +174,6 @@ def cosine(a: np.ndarray, b: np.ndarray) -> float:
     return float(a @ b / (np.linalg.norm(a) * np.linalg.norm(b)))
 
 
-POST_KEYS = ("doc_id", "source", "title", "url", "date", "updated", "author", "film", "year")
-
-
-def post_fields(meta: dict[str, Any]) -> dict[str, Any]:
-    return {k: meta.get(k) for k in (*POST_KEYS, "labels")}
-
-
 # -- writing ---------------------------------------------------------------------------------
 
 
@@ -219,10 +215,27 @@ def test_an_upsert_merges_metadata_into_the_known_record(store: Store) -> None:
     """Chroma's upsert of a known id keeps metadata keys the new record leaves out; the fake
     must too, or a test could pass on it and fail on Chroma."""
     first = BY_ID["notice#0"]
-    put(store, [Chunk(first.id, first.document, {**first.meta, "extra": "kept"}, first.body)])
-    put(store, [first])
-    assert store.posts()["notice"]["extra"] == "kept"
-    assert store.posts()["notice"]["title"] == NOTICE.title
+    scored = {**first.meta, "score": "9/10", "score_fraction": 0.9}
+    put(store, [Chunk(first.id, first.document, scored, first.body)])
+    unscored = {k: v for k, v in first.meta.items() if not k.startswith("score")}
+    put(store, [Chunk(first.id, first.document, unscored, first.body)])
+    assert store.posts()["notice"].score == Score("9/10", 0.9)
+    assert store.posts()["notice"].title == NOTICE.title
+
+
+def test_update_metadata_merges_fields_and_keeps_text_and_vector(
+    store: Store, embedder: FakeEmbedder
+) -> None:
+    c = BY_ID["jaws#1"]
+    store.update_metadata(["jaws#1", "jaws#0", "nobody#0"], [{"version": "v2"}] * 3)
+    store.update_metadata(["jaws#0"], [{"version": None}])  # None removes a key
+    chunks = store.post_chunks(["jaws"])["jaws"]
+    assert [p.id for p in chunks] == ["jaws#1"]  # one text of the post: the stamped one
+    assert chunks[0].version == "v2" and chunks[0].text == c.body and chunks[0].spoiler is False
+    top = store.query(embedder.embed_query(c.document), 1)[0]
+    assert (top.id, top.version) == ("jaws#1", "v2")
+    assert top.score == pytest.approx(1.0, abs=1e-4)
+    assert store.ids_for_post("nobody") == [] and store.count() == len(ALL)
 
 
 def test_a_batch_that_repeats_an_id_is_refused_whole(store: Store) -> None:
@@ -337,17 +350,18 @@ def test_passages_are_scored_by_cosine(store: Store, embedder: FakeEmbedder) -> 
 def test_posts_give_one_record_per_post(store: Store) -> None:
     posts = store.posts()
     assert set(posts) == set(POSTS)
-    for doc_id, meta in posts.items():
-        assert post_fields(meta) == post_fields(POSTS[doc_id].metadata())
-    assert posts["her"]["labels"] == "romance, sci-fi"
-    assert posts["notice"]["year"] == 0
+    for doc_id, record in posts.items():
+        assert record == PostRecord.of(POSTS[doc_id])  # the record survives the round trip
+    assert posts["her"].labels == ("romance", "sci-fi")
+    assert posts["her"].published == dt.date(2014, 1, 10)
+    assert posts["notice"].year is None
 
 
 def test_film_posts_are_one_per_post_oldest_first(store: Store) -> None:
     got = store.film_posts(["Arrival", "Her"])
-    assert [m["doc_id"] for m in got] == ["her", "arrival", "arrival-rewatch"]
-    assert [m["doc_id"] for m in store.film_posts(["Hamlet"])] == ["hamlet-48", "hamlet-96"]
-    assert store.film_posts(["Her"])[0]["url"] == HER.url
+    assert [r.doc_id for r in got] == ["her", "arrival", "arrival-rewatch"]
+    assert [r.doc_id for r in store.film_posts(["Hamlet"])] == ["hamlet-48", "hamlet-96"]
+    assert store.film_posts(["Her"])[0].url == HER.url
     assert store.film_posts([]) == []
     assert store.film_posts(["Vertigo"]) == []
     assert store.film_posts(["her"]) == []  # titles are matched exactly
@@ -426,7 +440,7 @@ def test_post_vectors_are_unit_means_of_the_chunk_vectors(
         assert float(np.linalg.norm(v)) == pytest.approx(1.0, abs=1e-5)
         mean = sum(vector(embedder, c.document) for c in CHUNKS[doc_id])
         assert cosine(v, mean) == pytest.approx(1.0, abs=1e-5)
-        assert post_fields(metas[doc_id]) == post_fields(POSTS[doc_id].metadata())
+        assert metas[doc_id] == PostRecord.of(POSTS[doc_id])
     assert cosine(vectors["arrival"], vectors["arrival-rewatch"]) > cosine(
         vectors["arrival"], vectors["hamlet-48"]
     )
@@ -441,7 +455,7 @@ def test_langchain_index_writes_through_the_seam_into_both_stores_alike(tmp_path
     from langchain_core.indexing import index
 
     from companion.archive.vectorstore import StoreVectorStore
-    from ingest.pipeline import chunk_key
+    from ingest.identity import chunk_key
 
     def docs(chunks: list[Chunk]) -> list[Document]:
         return [Document(page_content=c.document, metadata=c.meta) for c in chunks]

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from companion.archive.base import Store
+from companion.archive.records import PostRecord
 from companion.types import Post
 from ingest.chunking import context_header
 
@@ -28,7 +29,7 @@ def chunks_of(
     out = []
     for n, body in enumerate(bodies):
         meta = {
-            **post.metadata(),
+            **PostRecord.of(post).metadata(),
             "section": section,
             "header": header,
             "chunk": n,

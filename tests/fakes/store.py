@@ -15,8 +15,8 @@ from typing import Any
 import numpy as np
 
 from companion.archive.base import Embedder
-from companion.archive.store import passage_from, url_variants
-from companion.text import film_label
+from companion.archive.records import PostRecord
+from companion.archive.store import one_version, passage_from, url_variants
 from companion.types import Passage
 
 _SCALARS = (str, int, float, bool)
@@ -76,6 +76,15 @@ class FakeStore:
             merged = {k: v for k, v in merged.items() if v is not None}
             self._records[cid] = _Record(text, merged, vector)
 
+    def update_metadata(self, ids: list[str], metadatas: list[dict[str, Any]]) -> None:
+        for meta in metadatas:
+            _check_metadata(meta)
+        for cid, meta in zip(ids, metadatas, strict=True):
+            known = self._records.get(cid)
+            if known is not None:
+                merged = {**known.meta, **meta}
+                known.meta = {k: v for k, v in merged.items() if v is not None}
+
     def delete(self, ids: list[str]) -> None:
         for cid in ids:
             self._records.pop(cid, None)
@@ -132,29 +141,29 @@ class FakeStore:
             if r.meta.get("doc_id") in wanted:
                 p = passage_from(cid, r.text, dict(r.meta), 0.0)
                 found.setdefault(p.doc_id, []).append((int(r.meta.get("chunk") or 0), p))
-        return {d: [p for _, p in sorted(ps, key=lambda t: t[0])] for d, ps in found.items()}
+        return {
+            d: one_version([p for _, p in sorted(ps, key=lambda t: t[0])])
+            for d, ps in found.items()
+        }
 
-    def _first_per_post(self, records: list[_Record]) -> dict[str, dict[str, Any]]:
-        out: dict[str, dict[str, Any]] = {}
+    def _first_per_post(self, records: list[_Record]) -> dict[str, PostRecord]:
+        out: dict[str, PostRecord] = {}
         for r in records:
             doc_id = str(r.meta.get("doc_id"))
             if doc_id not in out:
-                out[doc_id] = dict(r.meta)
+                out[doc_id] = PostRecord.from_metadata(dict(r.meta))
         return out
 
-    def posts(self) -> dict[str, dict[str, Any]]:
+    def posts(self) -> dict[str, PostRecord]:
         return self._first_per_post(list(self._records.values()))
 
-    def film_posts(self, films: list[str]) -> list[dict[str, Any]]:
+    def film_posts(self, films: list[str]) -> list[PostRecord]:
         wanted = set(films)
         about = [r for r in self._records.values() if r.meta.get("film") in wanted]
-        return sorted(
-            self._first_per_post(about).values(),
-            key=lambda m: (str(m.get("date", "")), str(m["doc_id"])),
-        )
+        return sorted(self._first_per_post(about).values(), key=PostRecord.order)
 
     def film_years(self, film: str) -> set[int]:
-        return {int(m.get("year") or 0) for m in self.film_posts([film])} - {0}
+        return {r.year for r in self.film_posts([film]) if r.year}
 
     def film_for_url(self, url: str) -> str:
         for candidate in url_variants(url):
@@ -166,13 +175,8 @@ class FakeStore:
         return ""
 
     def films(self) -> list[str]:
-        posts = sorted(self.posts().values(), key=lambda m: str(m.get("date", "")), reverse=True)
-        seen: list[str] = []
-        for m in posts:
-            label = film_label(str(m.get("film") or ""), m.get("year"))
-            if label and label not in seen:
-                seen.append(label)
-        return seen
+        posts = sorted(self.posts().values(), key=PostRecord.order, reverse=True)
+        return list(dict.fromkeys(r.label for r in posts if r.film))
 
     def chunk_ids_by_film(self) -> dict[str, list[str]]:
         out: dict[str, list[str]] = {}
@@ -181,12 +185,13 @@ class FakeStore:
                 out.setdefault(str(r.meta["film"]), []).append(cid)
         return out
 
-    def post_vectors(self) -> tuple[dict[str, dict[str, Any]], dict[str, np.ndarray]]:
-        metas: dict[str, dict[str, Any]] = {}
+    def post_vectors(self) -> tuple[dict[str, PostRecord], dict[str, np.ndarray]]:
+        metas: dict[str, PostRecord] = {}
         sums: dict[str, np.ndarray] = {}
         for r in self._records.values():
             doc_id = str(r.meta.get("doc_id"))
             e = _unit(r.vector.astype(np.float32))
             sums[doc_id] = sums[doc_id] + e if doc_id in sums else e
-            metas.setdefault(doc_id, dict(r.meta))
+            if doc_id not in metas:
+                metas[doc_id] = PostRecord.from_metadata(dict(r.meta))
         return metas, {d: _unit(v) for d, v in sums.items()}

@@ -186,7 +186,7 @@ def blog() -> Iterator[Blog]:
 
 
 def stored_films(store: ChromaStore) -> set[str]:
-    return {str(m["film"]) for m in store.posts().values()}
+    return {r.film for r in store.posts().values()}
 
 
 def feed_url(blog: Blog) -> str:

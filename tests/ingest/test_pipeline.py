@@ -85,6 +85,7 @@ def test_edited_post_replaces_its_chunks(
 ) -> None:
     run_ingest([str(reviews)], settings, store)
     old_ids = set(store.ids_for_post("beta-film"))
+    old_version = store.post_chunks(["beta-film"])["beta-film"][0].version
     write_review(reviews, 2, "Beta Film", "Two astronauts repair a singing refrigerator on Venus.")
     report = run_ingest([str(reviews)], settings, store)
     assert (report.added, report.updated, report.skipped) == (0, 1, 2)
@@ -94,6 +95,10 @@ def test_edited_post_replaces_its_chunks(
     texts = store._collection.get(ids=sorted(new_ids))["documents"]
     assert any("singing refrigerator" in t for t in texts)
     assert not any("broken toaster" in t for t in texts)
+    # The kept chunk is restamped: the post reads as one text (nothing dropped as "old").
+    chunks = store.post_chunks(["beta-film"])["beta-film"]
+    assert {p.id for p in chunks} == new_ids and len({p.version for p in chunks}) == 1
+    assert chunks[0].version and chunks[0].version != old_version
 
 
 def test_prune_removes_deleted_posts_only_with_flag_and_only_in_scope(
@@ -187,9 +192,9 @@ def test_sample_archive_chunks_carry_post_metadata(sample_components) -> None:
     posts = store.posts()
     assert len(list(SAMPLE.glob("*.md"))) == len(posts) >= 15
     her = posts["her-2013"]
-    assert her["film"] == "Her" and her["year"] == 2013
-    assert her["url"].startswith("https://")
-    assert her["title"] and her["date"] and her["author"]
+    assert her.film == "Her" and her.year == 2013
+    assert her.url.startswith("https://")
+    assert her.title and her.published and her.author
 
 
 def test_chunks_fit_the_model_window(sample_components) -> None:

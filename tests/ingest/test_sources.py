@@ -250,7 +250,7 @@ def test_sitemap_ingests_the_pages_it_lists(
 ) -> None:
     report = run_ingest([f"{web}/sitemap.xml"], settings, store)
     assert (report.added, report.errors) == (2, [])
-    films = {m["film"] for m in store.posts().values()}
+    films = {r.film for r in store.posts().values()}
     assert films == {"Coherence", "Primer"}
     docs = store._collection.get(include=["documents"])["documents"]
     assert not any(c in d for d in docs for c in CANARIES), "hidden text never reaches the store"

@@ -44,7 +44,7 @@ def test_passages_cannot_close_their_own_block() -> None:
     )
     block = passage_block([hostile, Passage("c2", "d2", "Second.", 0.4)])
     assert block.count("</passage>") == 2 and block.count("<passage ") == 2
-    assert block.startswith('<passage n="1" source="Her (2013) · T · 2014-01-01">\nGreat film.')
+    assert block.startswith('<passage n="1" source="Her (2013) · T · 1 January 2014">\nGreat film.')
     assert '<passage n="2" source="">\nSecond.\n</passage>' in block
     system, human = messages("Who?", [hostile])
     assert system[0] == "system" and "untrusted" in system[1]

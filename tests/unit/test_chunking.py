@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from companion.archive.records import PostRecord
 from companion.archive.store import passage_from
 from companion.types import Post
 from ingest.chunking import Chunker, context_header, paragraphs
@@ -45,7 +46,8 @@ def test_chunks_are_numbered_sized_and_headed(chunker: Chunker) -> None:
         assert d.page_content.startswith(f"{header}\n\n")
         body = d.page_content[len(header) + 2 :]
         assert 0 < len(body.split()) <= 20
-        assert {k: d.metadata[k] for k in POST.metadata()} == POST.metadata()
+        record = PostRecord.of(POST).metadata()
+        assert {k: d.metadata[k] for k in record} == record
         assert "#" not in body  # headings become sections, not text
 
 

@@ -67,26 +67,41 @@ def test_title_matcher_returns_where_the_title_is() -> None:
     assert TitleMatcher("Jaws").search("Jaws Part 2") is None
 
 
-def test_a_new_film_is_seen_once_the_snapshot_rechecks() -> None:
+def test_an_index_reads_the_store_once_and_a_new_index_sees_a_new_film() -> None:
+    """A server sees an ingest by building a new chat (and so a new index) when the store's
+    generation moves; an index never re-reads the store under a question."""
     store = archive(["Jaws"])
-    eager, lazy = FilmIndex(store, recheck=0.0), FilmIndex(store, recheck=3600.0)
-    assert eager.named_in("Alien?") == lazy.named_in("Alien?") == []
+    index = FilmIndex(store)
+    assert index.named_in("Alien?") == []
     post = Post(doc_id="new", text="", source="s", film="Alien", year=1979)
     put(store, chunks_of(post, ["Chestburster."]))
-    assert eager.named_in("Alien?") == ["Alien"]
-    assert lazy.named_in("Alien?") == []  # within its recheck interval it keeps its snapshot
+    assert index.named_in("Alien?") == []
+    assert FilmIndex(store).named_in("Alien?") == ["Alien"]
 
 
-def test_the_snapshot_is_rebuilt_only_when_the_store_size_changes() -> None:
+def test_a_snapshot_is_built_once_however_many_threads_ask() -> None:
+    import threading
+    import time
+
     from companion.archive.base import Snapshot
 
     store = archive(["Jaws"])
     builds: list[int] = []
-    snap = Snapshot(store, lambda: builds.append(store.count()) or len(builds), 0, recheck=0.0)
-    assert snap.get() == snap.get() == 1
+
+    def build() -> int:
+        time.sleep(0.05)  # long enough for every thread to arrive while it runs
+        builds.append(store.count())
+        return len(builds)
+
+    snap = Snapshot(store, build, 0)
+    got: list[int] = []
+    threads = [threading.Thread(target=lambda: got.append(snap.get())) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
     store.delete(["p0#1"])
-    assert snap.get() == 2
-    assert builds == [2, 1]
+    assert got == [1] * 8 and snap.get() == 1 and builds == [2]
 
 
 @pytest.mark.xfail(
