@@ -128,7 +128,36 @@ class ChatUI:
         spoilers: bool,
         ids: dict[int, str],
         request: gr.Request,
+    ) -> Iterator[tuple[list[Any], str, dict[int, str]]]:
+        """The ``/chat`` API: the chat so far and an empty question box, as it streams."""
+        for turn, kept in self._turn(message, history, page_url, spoilers, ids, request):
+            yield turn, "", kept
+
+    def submit_in_chat(
+        self,
+        message: str,
+        history: list[Any],
+        page_url: str,
+        spoilers: bool,
+        ids: dict[int, str],
+        request: gr.Request,
     ) -> Iterator[tuple[list[Any], Any, dict[int, str]]]:
+        """The chat's own box: emptied once, then left alone, so a next question typed while
+        this answer streams is not wiped by it."""
+        first = True
+        for turn, kept in self._turn(message, history, page_url, spoilers, ids, request):
+            yield turn, ("" if first else gr.skip()), kept
+            first = False
+
+    def _turn(
+        self,
+        message: str,
+        history: list[Any],
+        page_url: str,
+        spoilers: bool,
+        ids: dict[int, str],
+        request: gr.Request,
+    ) -> Iterator[tuple[list[Any], dict[int, str]]]:
         past = turns(history)
         history = [
             *(history or []),
@@ -136,25 +165,25 @@ class ChatUI:
             {"role": "assistant", "content": "…"},
         ]
         ids = dict(ids or {})
-        yield history, "", ids  # the box empties once; later yields leave it alone
+        yield history, ids
         seconds = self.ctx.limiter.retry_after(self.ctx.client_of(request))
         if seconds:
             history[-1]["content"] = (
                 f"You're asking faster than I can read — please wait {seconds} s."
             )
-            yield history, gr.skip(), ids
+            yield history, ids
             return
         try:
             chat = self.ctx.chat()
         except ChatUnavailable as exc:
             history[-1]["content"] = str(exc)
-            yield history, gr.skip(), ids
+            yield history, ids
             return
         for text, answer_id in respond(chat, message, past, page_url, self.target, bool(spoilers)):
             history[-1]["content"] = text
             if answer_id:
                 ids[len(history) - 1] = answer_id
-            yield history, gr.skip(), ids
+            yield history, ids
 
     def rate(self, ids: dict[int, str], like: gr.LikeData) -> None:
         """A thumbs up/down on an answer goes to the query log (ignored when it is off)."""
@@ -212,14 +241,24 @@ class ChatUI:
         chatbot.like(self.rate, [ids], None, api_visibility="private")
         chatbot.clear(dict, None, [ids], api_visibility="private")  # forget the old answers' ids
         box.submit(
+            self.submit_in_chat,
+            [box, chatbot, page, spoilers, ids],
+            [chatbot, box, ids],
+            api_visibility="private",
+            concurrency_limit=self.settings.concurrency_limit,
+            concurrency_id="chat",  # one limit for the chat's box and the API together
+            # Gradio's default ("once") drops a question sent while the last answer is still
+            # finishing; a fan's next question waits its turn instead.
+            trigger_mode="always_last",
+        )
+        # The same turn for API clients (gradio_client's "/chat"), with a plain "" for the box.
+        gr.Button(visible=False).click(
             self.submit,
             [box, chatbot, page, spoilers, ids],
             [chatbot, box, ids],
             api_name="chat",
             concurrency_limit=self.settings.concurrency_limit,
-            # Gradio's default ("once") drops a question sent while the last answer is still
-            # finishing; a fan's next question waits its turn instead.
-            trigger_mode="always_last",
+            concurrency_id="chat",
         )
         loaded = demo.load(None, None, [page, greeting], js=READ_PAGE)
         if self.compact:

@@ -164,6 +164,10 @@ def test_chat_ui_handler_tells_a_flooding_fan_to_wait(tmp_path: Path) -> None:
         "Scarlett Johansson" in history[-1]["content"] and 'target="_top"' in history[-1]["content"]
     )
     assert box == "" and ids == {1: "a1"}
+    # The chat's own box empties once and is then left alone while the answer streams.
+    boxes = [b for _, b, _ in ui.submit_in_chat("Who?", [], "", False, {}, request)]  # type: ignore[arg-type]
+    assert boxes[0] == "" and len(boxes) > 1
+    assert all(isinstance(b, dict) and b.get("__type__") == "update" for b in boxes[1:])
     *_, (history, _, _) = ui.submit("Again?", history, "", False, ids, request)  # type: ignore[arg-type]
     assert history[-1]["content"] == "You're asking faster than I can read — please wait 60 s."
     broken = ChatUI(
