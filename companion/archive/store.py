@@ -311,22 +311,24 @@ def passage_from(cid: str, document: str, meta: dict[str, Any], score: float) ->
     body = (
         document[len(header) :].lstrip("\n") if header and document.startswith(header) else document
     )
-    record = PostRecord.from_metadata(meta)
+    # On the answer path (up to 2,000 of these per question): the stored fields as they are,
+    # no date parsing; the store holds ISO dates since the layout upgrade.
+    year = meta.get("year")
     return Passage(
         id=cid,
-        doc_id=record.doc_id,
+        doc_id=str(meta.get("doc_id", "")),
         text=body,
         score=score,
-        source=record.source,
-        title=record.title,
-        url=record.url,
-        date=record.date,
-        author=record.author,
-        film=record.film,
-        year=record.year,
+        source=str(meta.get("source", "")),
+        title=str(meta.get("title", "")),
+        url=str(meta.get("url", "")),
+        date=str(meta.get("date", "")),
+        author=str(meta.get("author", "")),
+        film=str(meta.get("film", "")),
+        year=year if isinstance(year, int) and year > 0 else None,
         section=str(meta.get("section", "")),
         spoiler=bool(meta.get("spoiler", False)),
-        version=record.version,
+        version=str(meta.get("version", "")),
     )
 
 
