@@ -130,8 +130,32 @@ class ChatUI:
         request: gr.Request,
     ) -> Iterator[tuple[list[Any], str, dict[int, str]]]:
         """The ``/chat`` API: the chat so far and an empty question box, as it streams."""
-        for turn, kept in self._turn(message, history, page_url, spoilers, ids, request):
-            yield turn, "", kept
+        past = turns(history)
+        history = [
+            *(history or []),
+            {"role": "user", "content": escape_md(message or "")},
+            {"role": "assistant", "content": "…"},
+        ]
+        ids = dict(ids or {})
+        yield history, "", ids
+        seconds = self.ctx.limiter.retry_after(self.ctx.client_of(request))
+        if seconds:
+            history[-1]["content"] = (
+                f"You're asking faster than I can read — please wait {seconds} s."
+            )
+            yield history, "", ids
+            return
+        try:
+            chat = self.ctx.chat()
+        except ChatUnavailable as exc:
+            history[-1]["content"] = str(exc)
+            yield history, "", ids
+            return
+        for text, answer_id in respond(chat, message, past, page_url, self.target, bool(spoilers)):
+            history[-1]["content"] = text
+            if answer_id:
+                ids[len(history) - 1] = answer_id
+            yield history, "", ids
 
     def submit_in_chat(
         self,
@@ -144,46 +168,9 @@ class ChatUI:
     ) -> Iterator[tuple[list[Any], Any, dict[int, str]]]:
         """The chat's own box: emptied once, then left alone, so a next question typed while
         this answer streams is not wiped by it."""
-        first = True
-        for turn, kept in self._turn(message, history, page_url, spoilers, ids, request):
-            yield turn, ("" if first else gr.skip()), kept
-            first = False
-
-    def _turn(
-        self,
-        message: str,
-        history: list[Any],
-        page_url: str,
-        spoilers: bool,
-        ids: dict[int, str],
-        request: gr.Request,
-    ) -> Iterator[tuple[list[Any], dict[int, str]]]:
-        past = turns(history)
-        history = [
-            *(history or []),
-            {"role": "user", "content": escape_md(message or "")},
-            {"role": "assistant", "content": "…"},
-        ]
-        ids = dict(ids or {})
-        yield history, ids
-        seconds = self.ctx.limiter.retry_after(self.ctx.client_of(request))
-        if seconds:
-            history[-1]["content"] = (
-                f"You're asking faster than I can read — please wait {seconds} s."
-            )
-            yield history, ids
-            return
-        try:
-            chat = self.ctx.chat()
-        except ChatUnavailable as exc:
-            history[-1]["content"] = str(exc)
-            yield history, ids
-            return
-        for text, answer_id in respond(chat, message, past, page_url, self.target, bool(spoilers)):
-            history[-1]["content"] = text
-            if answer_id:
-                ids[len(history) - 1] = answer_id
-            yield history, ids
+        streamed = self.submit(message, history, page_url, spoilers, ids, request)
+        for n, (turn, box, kept) in enumerate(streamed):
+            yield turn, box if n == 0 else gr.skip(), kept
 
     def rate(self, ids: dict[int, str], like: gr.LikeData) -> None:
         """A thumbs up/down on an answer goes to the query log (ignored when it is off)."""
