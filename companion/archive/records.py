@@ -1,9 +1,10 @@
 """A post's record: what the store keeps about a review besides its chunks, typed.
 
 Chroma metadata are flat scalars, so the record is written flat (labels comma-joined, "no
-year" as 0, "no score" as -1) and read back here and nowhere else. ``RECORD_LAYOUT`` names the
-flat layout; a store written with an older one is rewritten in place (``upgrade``), since
-none of it changes a vector.
+year" as 0, "no score" as -1) and read back here (a retrieved passage copies the few stored
+fields it shows, unparsed, on the answer path). ``RECORD_LAYOUT`` names the flat layout; a
+store written with an older one is rewritten in place (``upgraded``), since none of it
+changes a vector.
 """
 
 from __future__ import annotations
