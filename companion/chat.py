@@ -6,6 +6,7 @@ import logging
 import time
 import unicodedata
 from collections.abc import Iterator
+from typing import Any
 
 from companion.answering import Answerer
 from companion.answering.cards import CardMaker
@@ -105,11 +106,13 @@ class ChatService:
         history: list[tuple[str, str]] | None = None,
         page_url: str | None = None,
         spoilers: bool = False,
+        context: dict[str, Any] | None = None,
     ) -> Answer:
         """Answer ``question``; ``history`` holds earlier (question, answer) turns, oldest
         first; ``page_url`` is the blog post the fan is reading, if any; passages that give
-        away plot turns are left out unless ``spoilers``."""
-        *_, final = self.stream(question, history, page_url, spoilers)
+        away plot turns are left out unless ``spoilers``; ``context`` is the previous
+        answer's ``context``, echoed back."""
+        *_, final = self.stream(question, history, page_url, spoilers, context)
         assert isinstance(final, Answer), "a stream always ends with its Answer"
         return final
 
@@ -119,6 +122,7 @@ class ChatService:
         history: list[tuple[str, str]] | None = None,
         page_url: str | None = None,
         spoilers: bool = False,
+        context: dict[str, Any] | None = None,
     ) -> Iterator[str | Answer]:
         """Pieces of the answer's text as they are ready, then the final ``Answer``."""
         asked = q = check_question(question, self._max_chars)

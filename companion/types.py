@@ -108,6 +108,10 @@ class Answer:
     cards: list[dict[str, Any]] = field(default_factory=list)
     held_back: int = 0  # spoiler passages left out of this answer
     id: str = ""  # the query log's handle for thumbs up/down; empty when not logged
+    # What the message was understood as (``conversation.plan.Plan.public()``), and the
+    # conversation's state after it, which clients echo back with the next message.
+    plan: dict[str, Any] = field(default_factory=dict)
+    context: dict[str, Any] = field(default_factory=dict)
 
     def public(self) -> dict[str, Any]:
         return {
@@ -119,4 +123,6 @@ class Answer:
             "cards": list(self.cards),
             "spoilers_held_back": self.held_back,
             "id": self.id or None,
+            "plan": dict(self.plan),
+            "context": dict(self.context),
         }

@@ -58,7 +58,7 @@ async def ask(
     except ChatUnavailable as exc:
         return error(503, str(exc))
     history = [(t[0], t[1]) for t in body.history if len(t) == 2]
-    question: Question = (body.question, history, body.page_url, body.spoilers)
+    question: Question = (body.question, history, body.page_url, body.spoilers, body.context)
     if body.stream or "text/event-stream" in request.headers.get("accept", ""):
         events = ctx.gate.events(service, question)
         return StreamingResponse(events, media_type="text/event-stream", headers=SSE_HEADERS)

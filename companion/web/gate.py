@@ -16,7 +16,8 @@ from companion.types import Answer
 
 TOO_SLOW = "That took too long to answer. Please try again."
 
-Question = tuple[str, list[tuple[str, str]], str | None, bool]  # question, history, page, spoilers
+# question, history, page, spoilers, context
+Question = tuple[str, list[tuple[str, str]], str | None, bool, dict[str, Any] | None]
 
 
 class ComputeGate:

@@ -16,6 +16,11 @@ class AskRequest(BaseModel):
         max_length=50,
     )
     page_url: str | None = Field(default=None, description="The blog post the fan is reading.")
+    context: dict[str, Any] | None = Field(
+        default=None,
+        description="The `context` of the previous answer, echoed back: what the conversation "
+        "is about (film, person, list), so follow-ups need no pronoun.",
+    )
     stream: bool = Field(default=False, description="Answer as server-sent events.")
     spoilers: bool = Field(
         default=False, description="Include passages that reveal endings and twists."
@@ -46,7 +51,9 @@ class AskResponse(BaseModel):
         description="Sentences the model wrote that the reviews don't support.",
     )
     kind: str = Field(
-        default="answer", description="answer, verdict (cards) or recommendations (cards)."
+        default="answer",
+        description="The answer's shape: answer, verdict, recommendations, list or comparison "
+        "(these four carry cards), or smalltalk.",
     )
     cards: list[dict[str, Any]] = Field(
         default_factory=list, description="One card per review for verdicts/recommendations."
@@ -56,6 +63,15 @@ class AskResponse(BaseModel):
     )
     id: str | None = Field(
         default=None, description="Handle for /api/feedback; null when the log is off."
+    )
+    plan: dict[str, Any] = Field(
+        default_factory=dict,
+        description="What the message was understood as: its kind and what it resolved.",
+    )
+    context: dict[str, Any] = Field(
+        default_factory=dict,
+        description="The conversation's state after this answer; send it back with the next "
+        "question.",
     )
 
 

@@ -93,22 +93,24 @@ def respond(
     page_url: str | None = None,
     link_target: str = "_blank",
     spoilers: bool = False,
-) -> Iterator[tuple[str, str]]:
-    """Stream a reply a few words at a time, then the full reply with its sources, each with
-    the answer's log id once known; never raises: a fan must never see a traceback."""
+    context: dict[str, Any] | None = None,
+) -> Iterator[tuple[str, Answer | None]]:
+    """Stream a reply a few words at a time, then the full reply with its sources and the
+    ``Answer`` itself (its log id, its conversation state); never raises: a fan must never
+    see a traceback."""
     shown = ""
     try:
-        for item in chat.stream(message, history, page_url or None, spoilers):
+        for item in chat.stream(message, history, page_url or None, spoilers, context):
             if isinstance(item, Answer):
-                yield answer_markdown(item, link_target), item.id
+                yield answer_markdown(item, link_target), item
                 return
             shown += item
-            yield escape_md(shown), ""
+            yield escape_md(shown), None
     except (QuestionError, ChatUnavailable) as exc:
-        yield str(exc), ""
+        yield str(exc), None
     except Exception:
         log.exception("unexpected error while answering")
-        yield "Sorry — something went wrong while answering. Please try again.", ""
+        yield "Sorry — something went wrong while answering. Please try again.", None
 
 
 class ChatUI:
@@ -127,9 +129,12 @@ class ChatUI:
         page_url: str,
         spoilers: bool,
         ids: dict[int, str],
+        context: dict[str, Any],
         request: gr.Request,
-    ) -> Iterator[tuple[list[Any], str, dict[int, str]]]:
-        """The ``/chat`` API: the chat so far and an empty question box, as it streams."""
+    ) -> Iterator[tuple[list[Any], str, dict[int, str], dict[str, Any]]]:
+        """The ``/chat`` API: the chat so far and an empty question box, as it streams. The
+        conversation's state (``context``) is kept in the session, as the API's clients
+        echo it back: never read back out of the rendered answers."""
         past = turns(history)
         history = [
             *(history or []),
@@ -137,25 +142,30 @@ class ChatUI:
             {"role": "assistant", "content": "…"},
         ]
         ids = dict(ids or {})
-        yield history, "", ids
+        context = dict(context or {})
+        yield history, "", ids, context
         seconds = self.ctx.limiter.retry_after(self.ctx.client_of(request))
         if seconds:
             history[-1]["content"] = (
                 f"You're asking faster than I can read — please wait {seconds} s."
             )
-            yield history, "", ids
+            yield history, "", ids, context
             return
         try:
             chat = self.ctx.chat()
         except ChatUnavailable as exc:
             history[-1]["content"] = str(exc)
-            yield history, "", ids
+            yield history, "", ids, context
             return
-        for text, answer_id in respond(chat, message, past, page_url, self.target, bool(spoilers)):
+        for text, answer in respond(
+            chat, message, past, page_url, self.target, bool(spoilers), context
+        ):
             history[-1]["content"] = text
-            if answer_id:
-                ids[len(history) - 1] = answer_id
-            yield history, "", ids
+            if answer is not None:
+                if answer.id:
+                    ids[len(history) - 1] = answer.id
+                context = dict(answer.context)
+            yield history, "", ids, context
 
     def submit_in_chat(
         self,
@@ -164,13 +174,14 @@ class ChatUI:
         page_url: str,
         spoilers: bool,
         ids: dict[int, str],
+        context: dict[str, Any],
         request: gr.Request,
-    ) -> Iterator[tuple[list[Any], Any, dict[int, str]]]:
+    ) -> Iterator[tuple[list[Any], Any, dict[int, str], dict[str, Any]]]:
         """The chat's own box: emptied once, then left alone, so a next question typed while
         this answer streams is not wiped by it."""
-        streamed = self.submit(message, history, page_url, spoilers, ids, request)
-        for n, (turn, box, kept) in enumerate(streamed):
-            yield turn, box if n == 0 else gr.skip(), kept
+        streamed = self.submit(message, history, page_url, spoilers, ids, context, request)
+        for n, (turn, box, kept, state) in enumerate(streamed):
+            yield turn, box if n == 0 else gr.skip(), kept, state
 
     def rate(self, ids: dict[int, str], like: gr.LikeData) -> None:
         """A thumbs up/down on an answer goes to the query log (ignored when it is off)."""
@@ -209,6 +220,7 @@ class ChatUI:
         page = gr.Textbox(visible=False)
         greeting = gr.Textbox(visible=False)
         ids = gr.State({})
+        context = gr.State({})  # what the conversation is about (film, person, list)
         box = gr.Textbox(
             placeholder="Ask about a film the blog reviewed…",
             max_length=self.settings.max_question_chars,
@@ -226,11 +238,12 @@ class ChatUI:
         if not self.compact:
             gr.Examples(EXAMPLES, inputs=box)
         chatbot.like(self.rate, [ids], None, api_visibility="private")
-        chatbot.clear(dict, None, [ids], api_visibility="private")  # forget the old answers' ids
+        # A cleared chat forgets the old answers' ids and what the conversation was about.
+        chatbot.clear(lambda: ({}, {}), None, [ids, context], api_visibility="private")
         box.submit(
             self.submit_in_chat,
-            [box, chatbot, page, spoilers, ids],
-            [chatbot, box, ids],
+            [box, chatbot, page, spoilers, ids, context],
+            [chatbot, box, ids, context],
             api_visibility="private",
             concurrency_limit=self.settings.concurrency_limit,
             concurrency_id="chat",  # one limit for the chat's box and the API together
@@ -241,8 +254,8 @@ class ChatUI:
         # The same turn for API clients (gradio_client's "/chat"), with a plain "" for the box.
         gr.Button(visible=False).click(
             self.submit,
-            [box, chatbot, page, spoilers, ids],
-            [chatbot, box, ids],
+            [box, chatbot, page, spoilers, ids, context],
+            [chatbot, box, ids, context],
             api_name="chat",
             concurrency_limit=self.settings.concurrency_limit,
             concurrency_id="chat",
