@@ -5,16 +5,21 @@ from __future__ import annotations
 import logging
 import time
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
-from companion.answering import Answerer
+from companion.answering import Answerer, smalltalk
 from companion.answering.cards import CardMaker
+from companion.answering.compare import Comparer
 from companion.answering.identify import FilmIdentifier
+from companion.answering.listing import ArchiveLister
 from companion.answering.streaming import stream_pieces
 from companion.archive.base import Store
-from companion.conversation.followup import resolve
+from companion.archive.entities import Entities
+from companion.conversation.followup import from_history, resolve
 from companion.conversation.intent import describes_film
+from companion.conversation.plan import Context, Plan
+from companion.conversation.planner import Planner
 from companion.conversation.rewrite import QueryRewriter
 from companion.editor.querylog import Entry, QueryLog
 from companion.errors import LLMError, StoreError
@@ -81,6 +86,10 @@ class ChatService:
         backend: str = "extractive",
         rewriter: QueryRewriter | None = None,
         identifier: FilmIdentifier | None = None,
+        planner: Planner | None = None,
+        entities: Callable[[], Entities] | None = None,
+        lister: ArchiveLister | None = None,
+        comparer: Comparer | None = None,
     ) -> None:
         self.retriever = retriever
         self.answerer = answerer
@@ -90,6 +99,10 @@ class ChatService:
         self.backend = backend
         self.rewriter = rewriter
         self.identifier = identifier
+        self.planner = planner
+        self.entities = entities
+        self.lister = lister
+        self.comparer = comparer
         self._k = top_k
         self._max_chars = max_chars
 
@@ -99,6 +112,10 @@ class ChatService:
         self.retriever.retrieve("warm up", 1)
         if self.cards is not None:
             self.cards.warm()
+        if self.entities is not None:
+            self.entities()
+        if self.planner is not None:
+            self.planner.plan("warm up", Context())
 
     def ask(
         self,
@@ -124,48 +141,30 @@ class ChatService:
         spoilers: bool = False,
         context: dict[str, Any] | None = None,
     ) -> Iterator[str | Answer]:
-        """Pieces of the answer's text as they are ready, then the final ``Answer``."""
+        """Pieces of the answer's text as they are ready, then the final ``Answer``, which
+        carries the plan and the conversation's new context."""
         asked = q = check_question(question, self._max_chars)
         started = time.perf_counter()
         try:
-            if history and self.rewriter is not None and not self.retriever.films.named_in(q):
-                q = self.rewriter.rewrite(q, history)  # searched and answered; `asked` is logged
-            page_film = self.store.film_for_url(page_url) if page_url and self.store else ""
-            focus = resolve(q, history or [], self.retriever.films, page_film)
-            films = focus.films if focus.films is not None else self.retriever.films.named_in(q)
-            card = self.cards.answer(q, films) if self.cards and films else None
-            if card is not None:
-                yield from stream_pieces(card.text)
-                yield self._finish(asked, card, films, started)
+            if self.planner is None or self.entities is None:
+                yield from self._passages_path(asked, q, history, page_url, spoilers, started)
                 return
-            # A description ("the one where …") is checked against the nearest reviews.
-            identifier = self.identifier if not films and describes_film(q) else None
-            depth = max(self._k * 2, 3 * identifier.candidates) if identifier else self._k * 2
-            ranked = self.retriever.retrieve(
-                q, depth, films=focus.films, exclude_urls=focus.exclude_urls
-            )
-            passages = ranked if spoilers else [p for p in ranked if not p.spoiler]
-            confirmed = False
-            if identifier is not None:
-                found = identifier.identify(q, ranked)
-                if found is not None and found.doc_id is None:
-                    declined = self.answerer.decline(passages[: self._k])
-                    yield from stream_pieces(declined.text)
-                    yield self._finish(asked, declined, films, started)
-                    return
-                if found is not None:
-                    ranked = [p for p in ranked if p.doc_id == found.doc_id]
-                    passages = [p for p in passages if p.doc_id == found.doc_id]
-                    confirmed = True
-            held = 0 if spoilers else held_back(ranked[: self._k])
-            for item in self.answerer.stream(q, passages[: self._k], confirmed):
+            state = Context.from_public(context)
+            if context is None and history:
+                state = Context(films=tuple(from_history(history, self.retriever.films)))
+            page_film = self.store.film_for_url(page_url) if page_url and self.store else ""
+            plan = self.planner.plan(q, state, page_film)
+            log.info("plan: %s", plan.public())
+            final: Answer | None = None
+            for item in self._execute(plan, history, spoilers):
                 if isinstance(item, Answer):
-                    item.held_back = held
-                    if held:
-                        item.text += f" ({SPOILER_NOTE})"
-                        yield f" ({SPOILER_NOTE})"
-                    item = self._finish(asked, item, films, started)
-                yield item
+                    final = item
+                else:
+                    yield item
+            assert final is not None, "every plan ends with an answer"
+            final.plan = plan.public()
+            final.context = next_context(plan, final, state, self.entities()).public()
+            yield self._finish(asked, final, list(plan.films), started)
         except (QuestionError, ChatUnavailable):
             raise
         except LLMError as exc:
@@ -176,6 +175,110 @@ class ChatService:
         except Exception as exc:
             log.exception("answering failed")
             raise ChatUnavailable(UNAVAILABLE) from exc
+
+    def _execute(
+        self, plan: Plan, history: list[tuple[str, str]] | None, spoilers: bool
+    ) -> Iterator[str | Answer]:
+        """Each plan kind's executor: exact records where they answer, passages otherwise."""
+        ents = self.entities() if self.entities else None
+        assert ents is not None
+        answer: Answer | None = None
+        films = list(plan.films)
+        if plan.kind == "smalltalk":
+            answer = smalltalk.reply(plan.act, ents)
+        elif plan.kind == "out_of_scope":
+            answer = smalltalk.out_of_scope(ents)
+        elif plan.kind == "archive" and plan.query is not None and self.lister:
+            answer = self.lister.answer(plan.query)
+        elif plan.kind == "film" and plan.suggestions:
+            answer = smalltalk.did_you_mean(list(plan.suggestions), ents)
+        elif plan.kind == "film" and plan.aspect == "reviewer" and self.lister:
+            answer = self.lister.film_reviews(films)
+        elif plan.kind == "film" and plan.aspect == "verdict" and self.cards:
+            answer = self.cards.verdict(films, reviewer=plan.person)
+        elif plan.kind == "compare" and self.comparer:
+            answer = self.comparer.compare(films)
+        elif plan.kind == "recommend" and self.cards:
+            answer = (
+                self.cards.recommend(films) if films else self.cards.recommend_theme(plan.theme)
+            )
+        elif plan.unknown:
+            answer = self.answerer.decline([])
+            answer.text = f"The blog hasn't reviewed “{plan.unknown}”, as far as I can find. " + (
+                answer.text.split(". ", 1)[-1] if ". " in answer.text else ""
+            )
+        if answer is not None:
+            yield from stream_pieces(answer.text)
+            yield answer
+            return
+        # A film the conversation or the page is about is named for the answerer, as if
+        # the fan had: "where is it set?" on the Her page asks about Her.
+        text = plan.text
+        if films and plan.source in ("context", "page"):
+            text = f"{text} ({', '.join(films)})"
+        yield from self._answer_from_passages(
+            text, films or None, list(plan.exclude_urls), spoilers, plan.kind == "describe"
+        )
+
+    def _passages_path(
+        self,
+        asked: str,
+        q: str,
+        history: list[tuple[str, str]] | None,
+        page_url: str | None,
+        spoilers: bool,
+        started: float,
+    ) -> Iterator[str | Answer]:
+        """Without a planner (an engine built by hand, as some tests do): the card rules,
+        then the passages."""
+        if history and self.rewriter is not None and not self.retriever.films.named_in(q):
+            q = self.rewriter.rewrite(q, history)  # searched and answered; `asked` is logged
+        page_film = self.store.film_for_url(page_url) if page_url and self.store else ""
+        focus = resolve(q, history or [], self.retriever.films, page_film)
+        films = focus.films if focus.films is not None else self.retriever.films.named_in(q)
+        card = self.cards.answer(q, films) if self.cards and films else None
+        if card is not None:
+            yield from stream_pieces(card.text)
+            yield self._finish(asked, card, films, started)
+            return
+        for item in self._answer_from_passages(
+            q, focus.films, focus.exclude_urls, spoilers, describes_film(q) and not films
+        ):
+            yield self._finish(asked, item, films, started) if isinstance(item, Answer) else item
+
+    def _answer_from_passages(
+        self,
+        q: str,
+        films: list[str] | None,
+        exclude_urls: list[str],
+        spoilers: bool,
+        describes: bool,
+    ) -> Iterator[str | Answer]:
+        # A description ("the one where …") is checked against the nearest reviews.
+        identifier = self.identifier if describes else None
+        depth = max(self._k * 2, 3 * identifier.candidates) if identifier else self._k * 2
+        ranked = self.retriever.retrieve(q, depth, films=films, exclude_urls=exclude_urls)
+        passages = ranked if spoilers else [p for p in ranked if not p.spoiler]
+        confirmed = False
+        if identifier is not None:
+            found = identifier.identify(q, ranked)
+            if found is not None and found.doc_id is None:
+                declined = self.answerer.decline(passages[: self._k])
+                yield from stream_pieces(declined.text)
+                yield declined
+                return
+            if found is not None:
+                ranked = [p for p in ranked if p.doc_id == found.doc_id]
+                passages = [p for p in passages if p.doc_id == found.doc_id]
+                confirmed = True
+        held = 0 if spoilers else held_back(ranked[: self._k])
+        for item in self.answerer.stream(q, passages[: self._k], confirmed):
+            if isinstance(item, Answer):
+                item.held_back = held
+                if held:
+                    item.text += f" ({SPOILER_NOTE})"
+                    yield f" ({SPOILER_NOTE})"
+            yield item
 
     def _finish(self, question: str, answer: Answer, films: list[str], started: float) -> Answer:
         """Log the answer (a failing log never costs the fan an answer) and give it its id."""
@@ -209,3 +312,38 @@ class ChatService:
     def _cited_films(self, answer: Answer) -> list[str]:
         lead = " ".join(c.title for c in answer.citations[:1])
         return self.retriever.films.named_in(lead) if lead else []
+
+
+def next_context(plan: Plan, answer: Answer, before: Context, ents: Entities) -> Context:
+    """What the conversation is about after this answer: the films it was about (or cited),
+    the person it named, the list it showed, the archive query it ran."""
+    if plan.kind in ("smalltalk", "out_of_scope"):
+        return before
+    cited = [
+        ents.records[c.doc_id].film
+        for c in answer.citations
+        if c.doc_id in ents.records and ents.records[c.doc_id].film
+    ]
+    listed = before.listed
+    if answer.kind in ("list", "comparison", "recommendations") and answer.cards:
+        listed = tuple(dict.fromkeys(str(c["film"]) for c in answer.cards if c.get("film")))
+    films: tuple[str, ...] = before.films
+    if plan.films:
+        films = plan.films
+    elif answer.kind in ("answer", "verdict") and cited and not answer.declined:
+        films = tuple(dict.fromkeys(cited))
+    elif answer.kind == "list" and len(listed) == 1:
+        films = listed
+    person = plan.person or (plan.query.person if plan.query else "") or before.person
+    if answer.kind == "answer" and not answer.declined:
+        quoted = " ".join(c.quote for c in answer.citations)
+        named = [p for p in ents.people if p in quoted]
+        if named:
+            person = named[0]
+    return Context(
+        films=films,
+        person=person,
+        listed=listed,
+        query=plan.query or before.query,
+        cited_urls=tuple(dict.fromkeys(c.url for c in answer.citations if c.url)),
+    )

@@ -10,17 +10,22 @@ from pydantic import SecretStr
 
 from companion.answering import Answerer, ChatBackend
 from companion.answering.cards import CardMaker
+from companion.answering.compare import Comparer
 from companion.answering.extractive import ExtractiveAnswerer, Thresholds
 from companion.answering.identify import FilmIdentifier, OpenAIYesNo, YesNoModel
 from companion.answering.judgement import Judge
+from companion.answering.listing import ArchiveLister
 from companion.archive import lexical
-from companion.archive.base import Embedder, Store
+from companion.archive.base import Embedder, Snapshot, Store
 from companion.archive.embedding import SentenceTransformerEmbedder
+from companion.archive.entities import Entities, entities_of
 from companion.archive.lexical import LexicalIndex
 from companion.archive.models import SENTENCE_MODEL, model_dimension
 from companion.archive.sentence_vectors import cached
 from companion.archive.store import ChromaStore, open_client
 from companion.chat import ChatService
+from companion.conversation.classify import ExampleClassifier
+from companion.conversation.planner import RulePlanner
 from companion.conversation.rewrite import QueryRewriter
 from companion.editor.querylog import QueryLog
 from companion.errors import ConfigError
@@ -193,15 +198,23 @@ def build_chat(
     retriever = HybridRetriever(
         components.store, components.embedder, LexicalIndex(s.bm25_dir), per_post=3
     )
+    store = components.store
+    entities = Snapshot(store, lambda: entities_of(store), Entities({}, {})).get
+    cards = CardMaker(store, Judge(components.sentences), embedder=components.embedder)
+    planner = RulePlanner(entities, ExampleClassifier(components.sentences))
     return ChatService(
         retriever,
         answerer,
         top_k=s.top_k,
         max_chars=s.max_question_chars,
         store=components.store,
-        cards=CardMaker(components.store, Judge(components.sentences)),
+        cards=cards,
         query_log=query_log,
         backend=model.label if model else "extractive",
         rewriter=rewriter,
         identifier=build_identifier(components, model),
+        planner=planner,
+        entities=entities,
+        lister=ArchiveLister(entities),
+        comparer=Comparer(store, cards, entities),
     )

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from companion.answering.judgement import VERDICT_HEADING, Judge, Judgement, is_evaluative
-from companion.archive.base import Snapshot, Store
+from companion.archive.base import Embedder, Snapshot, Store
 from companion.archive.records import PostRecord
 from companion.conversation.intent import intent_of
 from companion.text import TitleMatcher, is_year, names, sentences
@@ -67,9 +67,12 @@ def _citation(n: int, record: PostRecord, quote: str) -> Citation:
 
 
 class CardMaker:
-    def __init__(self, store: Store, judge: Judge, recheck: float = 5.0) -> None:
+    def __init__(
+        self, store: Store, judge: Judge, recheck: float = 5.0, embedder: Embedder | None = None
+    ) -> None:
         self._store = store
         self._judge = judge
+        self._embedder = embedder  # the search model: themes are compared with review profiles
         empty: tuple[dict[str, PostRecord], dict[str, np.ndarray]] = ({}, {})
         self._profiles = Snapshot(store, store.post_vectors, empty, recheck)
 
@@ -97,8 +100,12 @@ class CardMaker:
         chunks = self._store.post_chunks(doc_ids)
         return {d: review_text(chunks.get(d, [])) for d in doc_ids}
 
-    def verdict(self, films: list[str]) -> Answer | None:
+    def verdict(self, films: list[str], reviewer: str = "") -> Answer | None:
+        """The blog's verdict on these films, one card per review (``reviewer``'s only, when
+        the fan asked what one reviewer thought and that reviewer reviewed them)."""
         posts = self._store.film_posts(films)
+        if reviewer and any(r.author == reviewer for r in posts):
+            posts = [r for r in posts if r.author == reviewer]
         texts = self._texts([r.doc_id for r in posts])
         judged = {d: self._judge.judge(*text) for d, text in texts.items()}
         posts = [r for r in posts if judged[r.doc_id].verdict]
@@ -120,13 +127,24 @@ class CardMaker:
             citations.append(_citation(n, m, c["verdict"]))
         return Answer(text="\n".join(lines), citations=citations, kind="verdict", cards=cards)
 
-    def recommend(self, films: list[str]) -> Answer | None:
+    def recommend_theme(self, theme: str) -> Answer | None:
+        """Films the blog liked whose reviews are nearest to a theme ("something about
+        grief", "what should I watch?")."""
+        if self._embedder is None:
+            return None
+        target = np.asarray(self._embedder.embed_query(theme), dtype=np.float32)
+        return self.recommend([], target=target, lead="The blog rated these well:")
+
+    def recommend(
+        self, films: list[str], target: np.ndarray | None = None, lead: str = ""
+    ) -> Answer | None:
         metas, vectors = self._profiles.get()
         asked = [d for d, m in metas.items() if m.film in films and d in vectors]
-        if not asked:
-            return None
-        target = np.mean([vectors[d] for d in asked], axis=0)
-        target /= float(np.linalg.norm(target)) or 1.0
+        if target is None:
+            if not asked:
+                return None
+            target = np.mean([vectors[d] for d in asked], axis=0)
+        target = target / (float(np.linalg.norm(target)) or 1.0)
         ranked = sorted(
             (
                 (float(vectors[d] @ target), d)
@@ -152,11 +170,11 @@ class CardMaker:
         liked = ", ".join(dict.fromkeys(metas[d].label for d in asked))
         if not chosen:
             return Answer(
-                text=f"The blog hasn't rated anything close to {liked} well yet.",
+                text=f"The blog hasn't rated anything close to {liked or 'that'} well yet.",
                 declined=True,
                 kind="recommendations",
             )
-        lines = [f"If you liked {liked}, the blog also rated these well:"]
+        lines = [lead or f"If you liked {liked}, the blog also rated these well:"]
         cards, citations = [], []
         for n, (d, judged, reason) in enumerate(chosen, start=1):
             cards.append({**card(metas[d], judged), "reason": reason})

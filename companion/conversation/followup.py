@@ -49,3 +49,16 @@ def resolve(
             exclude = _HREF.findall(assistant or "") if _OTHER.search(question) else []
             return Focus(films=named, exclude_urls=exclude)
     return Focus(films=[page_film]) if page_film else Focus()
+
+
+def from_history(history: list[tuple[str, str]], films: FilmIndex) -> list[str]:
+    """For clients that send only ``history`` (no ``context``): the films of the latest turn
+    that named one, in its question or in the lead of its answer."""
+    for user, assistant in reversed(history):
+        named = films.named_in(user)
+        if not named:
+            lead = _LEAD.findall(assistant or "")
+            named = films.named_in(" ".join(lead)) if lead else []
+        if named:
+            return named
+    return []
