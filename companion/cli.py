@@ -283,26 +283,28 @@ def eval_(
     questions: Annotated[
         Path,
         typer.Argument(
-            help='JSON lines {"q": str, "doc_ids": [str]}; empty doc_ids = unanswerable.'
+            help='JSON lines {"q": str, "doc_ids": [str]} (empty doc_ids = unanswerable) and/or '
+            'conversations {"id": str, "turns": [...]} (see eval/README.md).'
         ),
     ],
     k: Annotated[int, typer.Option("-k", min=1, max=50, help="Posts counted per question.")] = 5,
+    url: Annotated[str | None, typer.Option(help="Ask a running server's /api/ask.")] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Measure retrieval (recall@k, MRR) and declining on a question file."""
-    from companion.evaluation import EvalInputError, evaluate, format_table, read_questions
+    """Measure retrieval (recall@k, MRR) and declining, and conversation turns answered right."""
+    from companion.evaluation import format_result, read_cases, run_cases
+    from companion.evaluation_conversations import EvalError
 
     settings = _settings()
     try:
-        items = read_questions(questions)
-    except EvalInputError as exc:
+        result = run_cases(read_cases(questions), k, lambda: _chat(settings), url)
+    except EvalError as exc:
         _fail(str(exc))
         return
-    result = evaluate(_chat(settings), items, k)
     if as_json:
         _emit(result)
     else:
-        typer.echo(format_table(result))
+        typer.echo(format_result(result))
 
 
 def _since(value: str | None) -> dt.datetime | None:

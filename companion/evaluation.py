@@ -1,7 +1,9 @@
-"""``companion eval``: how well retrieval and declining work on a question file.
+"""``companion eval``: how well retrieval and declining work on a question file, and how
+many conversation turns are answered right.
 
 Questions are JSON lines ``{"q": str, "doc_ids": [str]}``; an empty ``doc_ids`` means the
-archive cannot answer, and the right behaviour is to decline.
+archive cannot answer, and the right behaviour is to decline. Lines with ``"turns"`` are
+conversations (``companion.evaluation_conversations``); one file may hold both.
 """
 
 from __future__ import annotations
@@ -9,14 +11,24 @@ from __future__ import annotations
 import json
 import statistics
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from companion.chat import ChatService
+from companion.evaluation_conversations import (
+    Conversation,
+    EvalError,
+    chat_asker,
+    format_report,
+    http_asker,
+    parse_conversation,
+    run_conversations,
+)
 
 
-class EvalInputError(ValueError):
+class EvalInputError(EvalError, ValueError):
     """The question file cannot be read; the message names the line."""
 
 
@@ -26,26 +38,83 @@ class Question:
     doc_ids: list[str]
 
 
-def read_questions(path: Path) -> list[Question]:
+@dataclass(frozen=True)
+class Cases:
+    """An evaluation file's lines, told apart: retrieval questions and conversations."""
+
+    questions: list[Question]
+    conversations: list[Conversation]
+
+
+def read_cases(path: Path) -> Cases:
+    """Read a JSONL file of questions and/or conversations; bad lines are named."""
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except (OSError, UnicodeDecodeError) as exc:
         raise EvalInputError(f"{path}: {exc}") from exc
-    out: list[Question] = []
+    cases = Cases([], [])
     for n, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         try:
             obj = json.loads(line)
+        except ValueError as exc:
+            raise EvalInputError(f"{path}:{n}: not a JSON line ({exc})") from exc
+        if isinstance(obj, dict) and "turns" in obj:
+            try:
+                cases.conversations.append(parse_conversation(obj))
+            except ValueError as exc:
+                raise EvalInputError(f"{path}:{n}: not a conversation line ({exc})") from exc
+            continue
+        try:
             q, ids = obj["q"], obj.get("doc_ids", [])
             if not isinstance(q, str) or not isinstance(ids, list):
                 raise TypeError("'q' must be a string and 'doc_ids' a list")
-        except (ValueError, KeyError, TypeError) as exc:
+        except (KeyError, TypeError, AttributeError) as exc:
             raise EvalInputError(f"{path}:{n}: not a question line ({exc})") from exc
-        out.append(Question(q, [str(i) for i in ids]))
-    if not out:
+        cases.questions.append(Question(q, [str(i) for i in ids]))
+    if not cases.questions and not cases.conversations:
         raise EvalInputError(f"{path}: no questions")
-    return out
+    return cases
+
+
+def read_questions(path: Path) -> list[Question]:
+    """The retrieval questions of a file (its conversations, if any, left aside)."""
+    return read_cases(path).questions
+
+
+def run_cases(
+    cases: Cases, k: int, chat: Callable[[], ChatService], url: str | None = None
+) -> dict[str, Any]:
+    """Evaluate a file: retrieval questions in this process (``chat`` is built only when
+    needed), conversations in this process or, with ``url``, through that server's API. A
+    file of questions only gives today's report unchanged; conversations add
+    ``"conversations"`` (alone, their report is the whole result)."""
+    if url:
+        if cases.questions:
+            raise EvalInputError(
+                "--url measures conversation lines only; retrieval questions "
+                '({"q", "doc_ids"}) are measured in this process (leave out --url)'
+            )
+        return run_conversations(http_asker(url), cases.conversations)
+    service = chat()
+    result = evaluate(service, cases.questions, k) if cases.questions else {}
+    if cases.conversations:
+        report = run_conversations(chat_asker(service), cases.conversations)
+        if not result:
+            return report
+        result["conversations"] = report
+    return result
+
+
+def format_result(result: dict[str, Any]) -> str:
+    """The text of ``run_cases``'s result: the retrieval table and/or the conversation one."""
+    if "recall_at_k" not in result:
+        return format_report(result)
+    text = format_table(result)
+    if "conversations" in result:
+        text += "\n\nconversations\n\n" + format_report(result["conversations"])
+    return text
 
 
 def _percentile(values: list[float], pct: float) -> float:
