@@ -6,10 +6,11 @@ Built once at the edge (CLI, app) and passed down, so nothing below reads the en
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from companion.archive.models import SEARCH_MODEL, SENTENCE_MODEL
@@ -23,6 +24,20 @@ def _default_data_dir() -> Path:
 def _default_cache_dir() -> Path:
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(base) / "companion"
+
+
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def duration_seconds(text: str) -> float | None:
+    """``90s``, ``30m``, ``6h``, ``1d`` in seconds; None for empty (off). A bare number is
+    refused: minutes or hours, it would be a guess."""
+    if not text.strip():
+        return None
+    found = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smhd])\s*", text.lower())
+    if not found or float(found[1]) <= 0:
+        raise ValueError(f"{text!r} is not a duration: a number and a unit, as in 90s, 30m, 6h")
+    return float(found[1]) * _UNITS[found[2]]
 
 
 class Settings(BaseSettings):
@@ -156,6 +171,32 @@ class Settings(BaseSettings):
         description="Password for the editor's page at /editor (user name: editor). "
         "Empty: the page is off.",
     )
+
+    sync_sources: str = Field(
+        default="",
+        description="Feed URLs, sitemap URLs or paths (comma or whitespace separated) that "
+        "`companion serve` re-ingests, with prune, every sync_every (docs/editors.md).",
+    )
+    sync_every: str = Field(
+        default="",
+        description="Time from the end of one scheduled sync to the start of the next: 90s, "
+        "30m, 6h, 1d. Empty: no scheduled sync.",
+    )
+
+    @field_validator("sync_every")
+    @classmethod
+    def _sync_every_is_a_duration(cls, value: str) -> str:
+        duration_seconds(value)
+        return value.strip()
+
+    @property
+    def sync_seconds(self) -> float | None:
+        """Seconds between scheduled syncs; None when off (no sources, or no period)."""
+        return duration_seconds(self.sync_every) if self.sync_source_list else None
+
+    @property
+    def sync_source_list(self) -> list[str]:
+        return self.sync_sources.replace(",", " ").split()
 
     @property
     def origins(self) -> list[str]:

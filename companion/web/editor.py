@@ -1,7 +1,8 @@
-"""The editor's page: the query-log report behind a password (HTTP Basic, user "editor").
+"""The editor's page: the query-log report behind a password (HTTP Basic, user "editor"),
+and the scheduled sync's latest runs (``companion.web.sync``).
 
 Off unless ``COMPANION_EDITOR_PASSWORD`` is set. Every value on the page comes from fans'
-questions, so all of it is escaped.
+questions or from the blog's sources, so all of it is escaped.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from companion.editor.report import build_report
 from companion.settings import Settings
 from companion.web.deps import Context, Ctx, JSONErrorRoute
 from companion.web.guard import RateLimiter
+from companion.web.sync import Scheduler, SyncRun, iso
 
 USER = "editor"
 CHALLENGE = {"WWW-Authenticate": 'Basic realm="companion editor", charset="UTF-8"'}
@@ -73,15 +75,42 @@ async def editor_report(
 Report = Annotated[dict[str, Any], Depends(editor_report)]
 
 
+async def editor_sync(log: Annotated[QueryLog, Depends(editor_log)], ctx: Ctx) -> Scheduler | None:
+    """The scheduled sync, for the editor only (its sources and errors name the blog's
+    addresses); None when it is off."""
+    scheduler = getattr(ctx.engine, "sync", None)
+    return scheduler if isinstance(scheduler, Scheduler) else None
+
+
+Sync = Annotated[Scheduler | None, Depends(editor_sync)]
+
+
 @router.get("")
 @router.get("/")
-async def page(report: Report) -> Response:
-    return HTMLResponse(editor_html(report), headers={"Cache-Control": "no-store"})
+async def page(report: Report, sync: Sync) -> Response:
+    html_page = editor_html(report, sync_html(sync))
+    return HTMLResponse(html_page, headers={"Cache-Control": "no-store"})
 
 
 @router.get("/report.json")
 async def report_json(report: Report) -> Response:
     return JSONResponse(report, headers={"Cache-Control": "no-store"})
+
+
+@router.get("/sync.json")
+async def sync_json(sync: Sync) -> Response:
+    """The scheduled sync: its sources, period, next run and latest runs (newest first);
+    ``null`` when it is off."""
+    body: dict[str, Any] | None = None
+    if sync is not None:
+        body = {
+            "sources": sync.sources,
+            "every_seconds": sync.every,
+            "next_run": iso(sync.next_at) if sync.next_at else None,
+            "runs_since_start": sync.count,
+            "runs": [run.public() for run in sync.runs()],
+        }
+    return JSONResponse(body, headers={"Cache-Control": "no-store"})
 
 
 def build_editor(
@@ -112,7 +141,47 @@ def _table(headers: list[str], rows: list[list[str]]) -> str:
     return f"<table><tr>{head}</tr>{body}</table>"
 
 
-def editor_html(report: dict[str, Any]) -> str:
+def sync_html(sync: Scheduler | None) -> str:
+    """The scheduled sync's section: where from, how often, and each recent run's result."""
+    if sync is None:
+        return (
+            "<h2>Scheduled sync</h2><p>Off: set COMPANION_SYNC_SOURCES and COMPANION_SYNC_EVERY "
+            "to have the server ingest your feed by itself.</p>"
+        )
+    nxt = f" Next run: {iso(sync.next_at)}." if sync.next_at else " A run is under way."
+    intro = f"Every {_period(sync.every)} from {', '.join(sync.sources)} (with prune).{nxt}"
+    rows = [_run_row(run) for run in sync.runs()]
+    headers = ["Started", "Result", "Added", "Updated", "Deleted", "Unchanged", "Pages (304)",
+               "Errors", "Not pruned"]  # fmt: skip
+    return (
+        f"<h2>Scheduled sync</h2><p>{html.escape(intro)}</p>"
+        f"{_table(headers, rows) if rows else '<p>No run yet.</p>'}"
+    )
+
+
+def _period(seconds: float) -> str:
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= size and seconds % size == 0:
+            return f"{seconds / size:g} {unit}"
+    return f"{seconds:g} s"
+
+
+def _run_row(run: SyncRun) -> list[str]:
+    result = "ok" if run.ok else "failed" if not run.refused else f"not run: {run.refused}"
+    return [
+        f"{iso(run.started)} ({run.seconds:.1f} s)",
+        result,
+        str(run.added),
+        str(run.updated),
+        str(run.deleted),
+        str(run.skipped),
+        f"{run.pages_fetched} ({run.pages_unchanged})",
+        " · ".join(f"{e['source']}: {e['error']}" for e in run.errors),
+        " · ".join(p["why"] for p in run.prune_skipped),
+    ]
+
+
+def editor_html(report: dict[str, Any], sync: str = "") -> str:
     lat = report["latency_ms"]
     since = f" since {html.escape(report['since'])}" if report["since"] else ""
     summary = (
@@ -149,5 +218,6 @@ def editor_html(report: dict[str, Any]) -> str:
         "td,th{padding:.3rem .8rem;text-align:left;vertical-align:top;"
         "border-bottom:1px solid #ddd}</style></head><body>"
         f"<h1>What readers ask</h1><p>{html.escape(summary)}</p>{body}"
-        "<p><a href='/editor/report.json'>This report as JSON</a></p></body></html>"
+        "<p><a href='/editor/report.json'>This report as JSON</a></p>"
+        f"{sync}<p><a href='/editor/sync.json'>The sync as JSON</a></p></body></html>"
     )

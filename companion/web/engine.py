@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from companion.archive.base import Store
     from companion.factory import Components
     from companion.web.handoff import IngestJob
+    from companion.web.sync import Scheduler
     from ingest.pipeline import IngestReport, Progress
 
 log = logging.getLogger(__name__)
@@ -45,6 +46,7 @@ class Engine:
         self._refreshing = threading.Lock()  # held by a rebuild or a handed-over ingest
         self._retry_at = 0.0
         self.last_error = ""
+        self.sync: Scheduler | None = None  # the scheduled sync, when configured (sync.py)
         from companion.factory import open_query_log
 
         self.query_log = open_query_log(settings)
@@ -137,10 +139,10 @@ class Engine:
             time.perf_counter() - started,
         )
 
-    def ingest(self, job: IngestJob, progress: Progress) -> IngestReport:
-        """Run an ingest the CLI handed over, through this process's store, then rebuild the
-        chat if anything changed. Raises ``IngestBusy`` or ``StoreError`` as a direct
-        ingest would."""
+    def ingest(self, job: IngestJob, progress: Progress, by: str = "CLI") -> IngestReport:
+        """Run an ingest the CLI handed over (or the scheduled sync, ``by``), through this
+        process's store, then rebuild the chat if anything changed. Raises ``IngestBusy`` or
+        ``StoreError`` as a direct ingest would."""
         from ingest.pipeline import run_ingest
 
         started = time.perf_counter()
@@ -159,7 +161,8 @@ class Engine:
             if self._chat is not None and generation.stamp(self.settings.generation_file) != before:
                 self.refresh(reopen=False)  # the same client wrote it: it sees it all
         log.info(
-            "ingest from CLI%s: %d added, %d updated, %d skipped, %d deleted, %d errors (%.1f s)",
+            "ingest from %s%s: %d added, %d updated, %d skipped, %d deleted, %d errors (%.1f s)",
+            by,
             " (dry run)" if job.dry_run else "",
             report.added,
             report.updated,
@@ -197,6 +200,7 @@ class Engine:
                 posts=self._posts[1],
                 chunks=chunks,
                 llm=status() if status else {"backend": "extractive", "error": ""},
+                sync=self.sync.health() if self.sync else None,
             )
         except Exception as exc:
             detail = self.last_error or str(exc)
@@ -208,4 +212,5 @@ class Engine:
                 model_loaded=False,
                 error=f"The store in {self.settings.data_dir} cannot be used ({detail}). "
                 "Rebuild it with `companion ingest <your sources>`.",
+                sync=self.sync.health() if self.sync else None,
             )

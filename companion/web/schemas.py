@@ -75,6 +75,14 @@ class AskResponse(BaseModel):
     )
 
 
+class SyncHealth(BaseModel):
+    """The last scheduled sync, as the public may see it: when, and whether it went well
+    (what it read and what failed is on the editor's page)."""
+
+    at: str | None = Field(default=None, description="When it ended (ISO 8601); null before.")
+    ok: bool | None = Field(default=None, description="false: a source failed; see /editor.")
+
+
 class Health(BaseModel):
     status: str
     store: bool
@@ -83,3 +91,4 @@ class Health(BaseModel):
     chunks: int | None = None
     error: str | None = None
     llm: dict[str, str] | None = None
+    sync: SyncHealth | None = Field(default=None, description="null: no scheduled sync.")

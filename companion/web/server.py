@@ -14,7 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from companion.chat import ChatUnavailable
 from companion.settings import Settings
-from companion.web import admin, api, editor, pages
+from companion.web import admin, api, editor, pages, sync
 from companion.web.deps import Context, error, error_response
 from companion.web.engine import Engine
 from companion.web.guard import RateLimiter, client_of, parse_networks
@@ -29,6 +29,7 @@ def create_app(settings: Settings, engine: Engine | None = None, admin_token: st
     """``admin_token``: the token ``companion ingest`` must show to hand this server its job
     (empty: the admin route is off)."""
     engine = engine or Engine(settings)
+    engine.sync = engine.sync or sync.Scheduler.configured(settings, engine)
     limiter = RateLimiter(settings.rate_limit_per_minute, 60.0)
     clients = client_of(parse_networks(settings.trusted_proxies))
     ctx = Context(settings, limiter, clients, query_log=engine.query_log, engine=engine)
@@ -38,6 +39,7 @@ def create_app(settings: Settings, engine: Engine | None = None, admin_token: st
         openapi_url="/api/openapi.json",
         docs_url="/api/docs",
         redoc_url=None,
+        lifespan=sync.lifespan(engine.sync),  # the scheduled sync runs while the app serves
     )
     app.state.companion = ctx
     app.state.admin_token = admin_token
@@ -102,7 +104,8 @@ def launch(settings: Settings) -> None:
 
     from companion.web import handoff
 
-    for name in ("companion.web.engine", "companion.web.admin"):  # what happened to the archive
+    watched = ("companion.web.engine", "companion.web.admin", "companion.web.sync")
+    for name in watched:  # what happened to the archive
         if not logging.getLogger(name).isEnabledFor(logging.INFO):
             logging.getLogger(name).setLevel(logging.INFO)
     engine = Engine(settings)
