@@ -1,6 +1,8 @@
 """The HTTP API beside the chat: ``POST /api/ask`` (JSON or server-sent events),
-``POST /api/feedback`` and ``GET /api/health``. Shapes match ``companion ask --json``; they are
-a public contract (``companion.web.schemas``)."""
+``POST /api/feedback`` and ``GET /api/health``. Shapes match ``companion ask --json`` (save
+``unsupported``, always empty here: ``gate.public``); they are a public contract
+(``companion.web.schemas``), and every refusal is the one ``Error`` shape, as the OpenAPI
+schema says."""
 
 from __future__ import annotations
 
@@ -12,12 +14,45 @@ from starlette.concurrency import run_in_threadpool
 
 from companion.chat import ChatUnavailable, QuestionError, check_question
 from companion.web.deps import Ctx, JSONErrorRoute, error
-from companion.web.gate import TOO_SLOW, Question
-from companion.web.schemas import AskRequest, AskResponse, FeedbackRequest, Health
+from companion.web.gate import BUSY, TOO_SLOW, Busy, Question, public
+from companion.web.middleware import TOO_FAST
+from companion.web.schemas import AskRequest, AskResponse, Error, FeedbackRequest, Health
 
-TOO_FAST = "You're asking faster than I can read — please wait {seconds} s and try again."
-BUSY = "The chat is busy right now — please try again in a moment."
 SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+_QUOTA_HEADERS = {
+    "RateLimit-Limit": {
+        "description": "Requests allowed per window.",
+        "schema": {"type": "integer"},
+    },
+    "RateLimit-Remaining": {
+        "description": "Requests left in the window.",
+        "schema": {"type": "integer"},
+    },
+    "RateLimit-Reset": {
+        "description": "Seconds until the oldest counted request leaves the window.",
+        "schema": {"type": "integer"},
+    },
+}
+_REFUSED = {"Retry-After": {"description": "Seconds to wait.", "schema": {"type": "integer"}}}
+
+
+def refusals(*extra: int) -> dict[int | str, dict[str, Any]]:
+    """The error responses every counted route may give, each ``{"error": str}``."""
+    said = {
+        400: "Malformed request, or an empty or overlong question",
+        403: "Called from a site not in COMPANION_ALLOWED_ORIGINS",
+        404: "No such answer (or the log is off)",
+        413: "Request body too large (COMPANION_MAX_BODY_BYTES)",
+        429: "Too many requests from this client",
+        503: "The archive is unavailable, the chat is busy, or no answer in time",
+    }
+    out: dict[int | str, dict[str, Any]] = {}
+    for status in (400, 403, 413, 429, 503, *extra):
+        out[status] = {"model": Error, "description": said[status]}
+    out[429]["headers"] = {**_REFUSED, **_QUOTA_HEADERS}
+    out[503]["headers"] = _REFUSED
+    return out
+
 
 router = APIRouter(prefix="/api", route_class=JSONErrorRoute)
 
@@ -38,10 +73,11 @@ async def admitted_feedback(body: FeedbackRequest, request: Request, ctx: Ctx) -
     "/ask",
     response_model=AskResponse,
     responses={
-        400: {"description": "Empty, overlong or malformed question"},
-        413: {"description": "Request body too large"},
-        429: {"description": "Too many questions from this client"},
-        503: {"description": "The archive is unavailable"},
+        200: {
+            "headers": _QUOTA_HEADERS,
+            "content": {"text/event-stream": {"schema": {"type": "string"}}},
+        },
+        **refusals(),
     },
 )
 async def ask(
@@ -57,8 +93,7 @@ async def ask(
         return error(400, str(exc))
     except ChatUnavailable as exc:
         return error(503, str(exc))
-    history = [(t[0], t[1]) for t in body.history if len(t) == 2]
-    question: Question = (body.question, history, body.page_url, body.spoilers, body.context)
+    question: Question = (body.question, body.turns(), body.page_url, body.spoilers, body.context)
     if body.stream or "text/event-stream" in request.headers.get("accept", ""):
         events = ctx.gate.events(service, question)
         return StreamingResponse(events, media_type="text/event-stream", headers=SSE_HEADERS)
@@ -68,15 +103,14 @@ async def ask(
         return error(400, str(exc))
     except ChatUnavailable as exc:
         return error(503, str(exc))
+    except Busy:
+        return error(503, BUSY, {"Retry-After": "5"})
     except TimeoutError:
         return error(503, TOO_SLOW)
-    return answer.public()
+    return public(answer)
 
 
-@router.post(
-    "/feedback",
-    responses={404: {"description": "No such answer (or the log is off)"}},
-)
+@router.post("/feedback", responses={200: {"headers": _QUOTA_HEADERS}, **refusals(404)})
 async def feedback(body: Annotated[FeedbackRequest, Depends(admitted_feedback)], ctx: Ctx) -> Any:
     """Thumbs up or down on an answer, for the editor's report."""
     try:

@@ -4,7 +4,8 @@ shape of every refusal, ``{"error": message}``."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine, Mapping
+from collections.abc import Callable, Coroutine, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Protocol, cast
 
@@ -16,11 +17,12 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from companion.chat import ChatService, ChatUnavailable
 from companion.editor.querylog import QueryLog
 from companion.settings import Settings
-from companion.web.gate import ComputeGate
-from companion.web.guard import RateLimiter
+from companion.web.gate import BUSY, Busy, ComputeBudget, ComputeGate
+from companion.web.guard import Quota, RateLimiter
 from companion.web.schemas import Health
 
 UNAVAILABLE = "Sorry — the review archive is unavailable right now. Please try again later."
+QUOTA = "companion_quota"  # where a request's counted Quota is kept in its scope's state
 
 
 class ChatSource(Protocol):
@@ -44,11 +46,13 @@ class Context:
     client_of: Callable[[Any], str]  # the rate limits' key for a Starlette or Gradio request
     query_log: QueryLog | None = None
     engine: ChatSource | None = None
+    budget: ComputeBudget = field(init=False)  # the process's one: the API and both chats
     gate: ComputeGate = field(init=False)
 
     def __post_init__(self) -> None:
         s = self.settings
-        self.gate = ComputeGate(s.concurrency_limit, s.max_queue, s.request_timeout)
+        self.budget = ComputeBudget(s.concurrency_limit, s.max_queue)
+        self.gate = ComputeGate(self.budget, s.request_timeout)
 
     def chat(self) -> ChatService:
         if self.engine is None:
@@ -57,15 +61,44 @@ class Context:
 
     def health(self) -> Health:
         if self.engine is None:
-            return Health(status="error", store=False, model_loaded=False, error=UNAVAILABLE)
-        return self.engine.health()
+            state = Health(status="error", store=False, model_loaded=False, error=UNAVAILABLE)
+        else:
+            state = self.engine.health()
+        return state.model_copy(update={"compute": self.budget.state()})
 
-    def throttle(self, request: Any, message: str) -> None:
-        """Count one request of this client; over the limit, refuse it with 429 and
-        ``Retry-After``. ``message`` may name the wait as ``{seconds}``."""
-        seconds = self.limiter.retry_after(self.client_of(request))
-        if seconds:
-            raise HTTPException(429, message.format(seconds=seconds), {"Retry-After": str(seconds)})
+    @contextmanager
+    def compute_slot(self) -> Iterator[str]:
+        """A slot of the process's compute budget for a chat's answer, held until the block
+        ends: yields "" once it is ours, else what to tell the fan (the chat is busy, or no
+        slot came free within COMPANION_REQUEST_TIMEOUT), and the block must not compute."""
+        try:
+            self.budget.acquire(self.settings.request_timeout)
+        except (Busy, TimeoutError):
+            yield BUSY
+            return
+        try:
+            yield ""
+        finally:
+            self.budget.release()
+
+    def throttle(self, request: Request, message: str) -> None:
+        """Count one request of this client; over the limit, refuse it with 429,
+        ``Retry-After`` and the ``RateLimit-*`` headers (every other answer gets those from
+        ``middleware.RateLimitHeaders``). ``message`` may name the wait as ``{seconds}``."""
+        quota = self.limiter.hit(self.client_of(request))
+        request.scope.setdefault("state", {})[QUOTA] = quota
+        if quota.retry_after:
+            text = message.format(seconds=quota.retry_after)
+            raise HTTPException(429, text, quota.headers())
+
+    def admit(self, request: Any) -> int:
+        """Seconds a chat question must wait (0: go ahead). A question that came in through
+        the Gradio queue's door was counted there (``middleware.GradioDoor``, which refuses
+        the client over its limit); one that did not (a direct call) is counted now."""
+        counted = getattr(getattr(request, "state", None), QUOTA, None)
+        if isinstance(counted, Quota):
+            return counted.retry_after
+        return self.limiter.retry_after(self.client_of(request))
 
 
 def context(request: Request) -> Context:

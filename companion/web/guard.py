@@ -1,15 +1,45 @@
-"""Abuse controls shared by the API and the chat: per-client rate limits, the client's real
-address behind trusted proxies, and the origin allowlist. No web framework is imported here."""
+"""Abuse controls shared by the API and the chat: per-client rate limits, the key a client is
+counted by, and the origin allowlist. No web framework is imported here.
+
+The client's address behind a reverse proxy is uvicorn's work (its ``ProxyHeadersMiddleware``,
+set up from ``COMPANION_TRUSTED_PROXIES`` in ``server``): by the time a request reaches the
+API or the chats its ``client`` is the fan's, for Gradio as for us."""
 
 from __future__ import annotations
 
 import ipaddress
+import math
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
+
+
+@dataclass(frozen=True)
+class Quota:
+    """One client's standing after a request, as the ``RateLimit-*`` headers tell it (IETF
+    draft-ietf-httpapi-ratelimit-headers): ``limit`` events per ``window`` seconds,
+    ``remaining`` of them left, ``reset`` whole seconds until the oldest counted one leaves
+    the window (0 when none is counted); ``retry_after`` is 0 unless this request was refused."""
+
+    limit: int
+    window: int
+    remaining: int
+    reset: int
+    retry_after: int = 0
+
+    def headers(self) -> dict[str, str]:
+        out = {
+            "RateLimit-Limit": str(self.limit),
+            "RateLimit-Remaining": str(self.remaining),
+            "RateLimit-Reset": str(self.reset),
+            "RateLimit-Policy": f"{self.limit};w={self.window}",
+        }
+        if self.retry_after:
+            out["Retry-After"] = str(self.retry_after)
+        return out
 
 
 class RateLimiter:
@@ -44,52 +74,43 @@ class RateLimiter:
         wait = self.check(key)
         return max(1, round(wait)) if wait else 0
 
+    def hit(self, key: str) -> Quota:
+        """Record one event for ``key`` and say where the client stands after it."""
+        return self.quota(key, self.retry_after(key))
+
+    def quota(self, key: str, retry_after: int = 0) -> Quota:
+        """Where ``key`` stands, without counting anything."""
+        now = time.monotonic()
+        with self._lock:
+            live = [t for t in self._hits.get(key, ()) if now - t < self.window]
+        reset = math.ceil(self.window - (now - live[0])) if live else 0
+        return Quota(
+            self.limit,
+            math.ceil(self.window),
+            max(0, self.limit - len(live)),
+            reset,
+            retry_after,
+        )
+
+
+def client_key(request: Any) -> str:
+    """The key the rate limits count a request by, Starlette's or Gradio's (both carry
+    ``.client.host``): the fan's address, once the proxy headers have been applied."""
+    return str(getattr(getattr(request, "client", None), "host", None) or "unknown")
+
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 def parse_networks(spec: str) -> list[Network]:
+    """``COMPANION_TRUSTED_PROXIES`` read strictly: uvicorn would take a mistyped entry as a
+    host name that never matches, so the server refuses to start on one instead."""
     nets: list[Network] = []
     for part in spec.split(","):
         part = part.strip()
         if part:
             nets.append(ipaddress.ip_network(part, strict=False))
     return nets
-
-
-def _in(addr: str, nets: list[Network]) -> bool:
-    try:
-        ip = ipaddress.ip_address(addr)
-    except ValueError:
-        return False
-    return any(ip in n for n in nets)
-
-
-def client_ip(
-    peer: str,
-    headers: Mapping[str, str],
-    trusted: list[Network],
-) -> str:
-    """The fan's address: the peer, unless the peer is a trusted proxy, in which case the
-    right-most address in X-Forwarded-For that is not itself a trusted proxy."""
-    if not trusted or not _in(peer, trusted):
-        return peer
-    chain = [p.strip() for p in headers.get("x-forwarded-for", "").split(",") if p.strip()]
-    for addr in reversed(chain):
-        if not _in(addr, trusted):
-            return addr
-    return chain[0] if chain else peer
-
-
-def client_of(trusted: list[Network]) -> Callable[[Any], str]:
-    """The client address of a request, Starlette's or Gradio's (both carry ``.client.host``
-    and ``.headers``): the key the rate limits count by."""
-
-    def address(request: Any) -> str:
-        peer = getattr(getattr(request, "client", None), "host", None) or "unknown"
-        return client_ip(peer, dict(request.headers), trusted)
-
-    return address
 
 
 def origin_allowed(origin: str, host: str, allowed: list[str]) -> bool:

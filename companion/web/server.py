@@ -1,10 +1,12 @@
 """One FastAPI app: the API, the widget script, the compact chat at /embed and the full chat
-at /, with the origin allowlist, security headers and body limits in front of all of them."""
+at /, with the trusted proxies, the origin allowlist, body limits, Gradio's door and the
+security headers in front of all of them."""
 
 from __future__ import annotations
 
 import logging
 import socket
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -17,8 +19,15 @@ from companion.settings import Settings
 from companion.web import admin, api, editor, pages, sync
 from companion.web.deps import Context, error, error_response
 from companion.web.engine import Engine
-from companion.web.guard import RateLimiter, client_of, parse_networks
-from companion.web.middleware import BodyCap, OriginCheck, SecurityHeaders
+from companion.web.guard import RateLimiter, client_key
+from companion.web.middleware import (
+    BodyCap,
+    GradioDoor,
+    OriginCheck,
+    RateLimitHeaders,
+    SecurityHeaders,
+    TrustedProxies,
+)
 
 __all__ = ["Engine", "create_app", "launch"]
 
@@ -31,8 +40,7 @@ def create_app(settings: Settings, engine: Engine | None = None, admin_token: st
     engine = engine or Engine(settings)
     engine.sync = engine.sync or sync.Scheduler.configured(settings, engine)
     limiter = RateLimiter(settings.rate_limit_per_minute, 60.0)
-    clients = client_of(parse_networks(settings.trusted_proxies))
-    ctx = Context(settings, limiter, clients, query_log=engine.query_log, engine=engine)
+    ctx = Context(settings, limiter, client_key, query_log=engine.query_log, engine=engine)
     app = FastAPI(
         title="companion",
         summary="Answers fans' questions from a film blog's own reviews, with citations.",
@@ -46,8 +54,24 @@ def create_app(settings: Settings, engine: Engine | None = None, admin_token: st
     add_error_handlers(app)
     add_routes(app)
     mount_chats(app, ctx)
-    add_middleware(app, settings)
+    add_middleware(app, ctx)
+    app.openapi = lambda: openapi(app)  # type: ignore[method-assign]
     return app
+
+
+def openapi(app: FastAPI) -> dict[str, Any]:
+    """FastAPI's schema without the 422 ``{"detail"}`` it adds to every route with a body:
+    a malformed body is a 400 ``{"error"}`` here, declared on the route with the others."""
+    if app.openapi_schema is None:
+        schema = FastAPI.openapi(app)
+        for operations in schema.get("paths", {}).values():
+            for operation in operations.values():
+                operation.get("responses", {}).pop("422", None)
+        models = schema.get("components", {}).get("schemas", {})
+        for name in ("HTTPValidationError", "ValidationError"):
+            models.pop(name, None)
+        app.openapi_schema = schema
+    return app.openapi_schema
 
 
 def add_error_handlers(app: FastAPI) -> None:
@@ -80,11 +104,15 @@ def mount_chats(app: FastAPI, ctx: Context) -> None:
     mount_chat(app, ctx)
 
 
-def add_middleware(app: FastAPI, settings: Settings) -> None:
-    """Outermost first: CORS for the allowlisted sites, the origin check, the body cap, the
-    security headers (added last to first: each wraps the ones before)."""
+def add_middleware(app: FastAPI, ctx: Context) -> None:
+    """Outermost first: the trusted proxies (everything after sees the fan's address), CORS
+    for the allowlisted sites, the origin check, the body cap, the API's rate-limit headers,
+    Gradio's door, the security headers (added last to first: each wraps the ones before)."""
+    settings = ctx.settings
     origins = settings.origins
     app.add_middleware(SecurityHeaders, origins=origins)
+    app.add_middleware(GradioDoor, limiter=ctx.limiter, client_of=ctx.client_of)
+    app.add_middleware(RateLimitHeaders, limiter=ctx.limiter, client_of=ctx.client_of)
     app.add_middleware(BodyCap, limit=settings.max_body_bytes)
     app.add_middleware(OriginCheck, origins=origins)
     if origins:
@@ -94,7 +122,15 @@ def add_middleware(app: FastAPI, settings: Settings) -> None:
             allow_methods=["GET", "POST"],
             allow_headers=["Content-Type", "Accept"],
             max_age=600,
+            expose_headers=[
+                "Retry-After",
+                "RateLimit-Limit",
+                "RateLimit-Remaining",
+                "RateLimit-Reset",
+                "RateLimit-Policy",
+            ],
         )
+    app.add_middleware(TrustedProxies, trusted=settings.trusted_proxies)
 
 
 def launch(settings: Settings) -> None:
@@ -121,7 +157,10 @@ def launch(settings: Settings) -> None:
         log_level="warning",
         timeout_keep_alive=5,
         limit_concurrency=200,
-        proxy_headers=False,  # X-Forwarded-For is handled by guard.client_ip, trusted proxies only
+        # The app applies uvicorn's ProxyHeadersMiddleware itself, from
+        # COMPANION_TRUSTED_PROXIES (middleware.TrustedProxies): the same under any server and
+        # in process; doing it here too would only repeat it.
+        proxy_headers=False,
     )
     sock = config.bind_socket()  # the real port, before anyone is told about it
     sock.listen(128)  # early callers wait in the backlog until uvicorn accepts

@@ -144,7 +144,7 @@ class ChatUI:
         ids = dict(ids or {})
         context = dict(context or {})
         yield history, "", ids, context
-        seconds = self.ctx.limiter.retry_after(self.ctx.client_of(request))
+        seconds = self.ctx.admit(request)  # counted once: at the queue's door, or here
         if seconds:
             history[-1]["content"] = (
                 f"You're asking faster than I can read — please wait {seconds} s."
@@ -157,15 +157,20 @@ class ChatUI:
             history[-1]["content"] = str(exc)
             yield history, "", ids, context
             return
-        for text, answer in respond(
-            chat, message, past, page_url, self.target, bool(spoilers), context
-        ):
-            history[-1]["content"] = text
-            if answer is not None:
-                if answer.id:
-                    ids[len(history) - 1] = answer.id
-                context = dict(answer.context)
-            yield history, "", ids, context
+        with self.ctx.compute_slot() as refusal:  # the process's one budget (and the API's)
+            if refusal:
+                history[-1]["content"] = refusal
+                yield history, "", ids, context
+                return
+            for text, answer in respond(
+                chat, message, past, page_url, self.target, bool(spoilers), context
+            ):
+                history[-1]["content"] = text
+                if answer is not None:
+                    if answer.id:
+                        ids[len(history) - 1] = answer.id
+                    context = dict(answer.context)
+                yield history, "", ids, context
 
     def submit_in_chat(
         self,
