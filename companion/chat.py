@@ -21,6 +21,7 @@ from companion.conversation.intent import describes_film
 from companion.conversation.plan import Context, Plan
 from companion.conversation.planner import Planner
 from companion.conversation.rewrite import QueryRewriter
+from companion.conversation.rules import smalltalk_act
 from companion.editor.querylog import Entry, QueryLog
 from companion.errors import LLMError, StoreError
 from companion.retrieval.hybrid import Retriever
@@ -151,7 +152,11 @@ class ChatService:
                 return
             state = Context.from_public(context)
             if context is None and history:
-                state = Context(films=tuple(from_history(history, self.retriever.films)))
+                state = from_history(history, self.retriever.films)
+            # With a chat model, a follow-up is also made standalone before it is planned.
+            rewrite = history and self.rewriter is not None and not smalltalk_act(q)
+            if rewrite and self.rewriter and not self.retriever.films.named_in(q):
+                q = self.rewriter.rewrite(q, history or [])  # `asked` is what is logged
             page_film = self.store.film_for_url(page_url) if page_url and self.store else ""
             plan = self.planner.plan(q, state, page_film)
             log.info("plan: %s", plan.public())
@@ -198,15 +203,20 @@ class ChatService:
             answer = self.cards.verdict(films, reviewer=plan.person)
         elif plan.kind == "compare" and self.comparer:
             answer = self.comparer.compare(films)
+        elif plan.unknown and plan.kind == "recommend":
+            answer = Answer(
+                text=f"The blog hasn't reviewed “{plan.unknown}”, so I can't say what's like it.",
+                declined=True,
+                kind="recommendations",
+            )
         elif plan.kind == "recommend" and self.cards:
             answer = (
                 self.cards.recommend(films) if films else self.cards.recommend_theme(plan.theme)
             )
-        elif plan.unknown:
-            answer = self.answerer.decline([])
-            answer.text = f"The blog hasn't reviewed “{plan.unknown}”, as far as I can find. " + (
-                answer.text.split(". ", 1)[-1] if ". " in answer.text else ""
-            )
+        elif plan.unknown:  # named in the decline, with the nearest reviews found
+            answer = self.answerer.decline(self.retriever.retrieve(plan.unknown, self._k))
+            hint = answer.text.split(". ", 1)[1] if ". " in answer.text else ""
+            answer.text = f"The blog hasn't reviewed “{plan.unknown}”, as far as I can find. {hint}"
         if answer is not None:
             yield from stream_pieces(answer.text)
             yield answer
@@ -301,7 +311,7 @@ class ChatService:
             unsupported=answer.unsupported,
             latency_ms=ms,
             backend=self.backend,
-            kind=answer.kind,
+            kind="out_of_scope" if answer.plan.get("kind") == "out_of_scope" else answer.kind,
         )
         try:
             answer.id = self.query_log.record(entry)
@@ -346,4 +356,7 @@ def next_context(plan: Plan, answer: Answer, before: Context, ents: Entities) ->
         listed=listed,
         query=plan.query or before.query,
         cited_urls=tuple(dict.fromkeys(c.url for c in answer.citations if c.url)),
+        asked=plan.text
+        if (plan.kind == "film" and plan.aspect == "fact") or plan.kind == "passages"
+        else "",
     )

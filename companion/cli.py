@@ -227,23 +227,41 @@ def ask(
     spoilers: Annotated[
         bool, typer.Option("--spoilers", help="Include passages that reveal endings and twists.")
     ] = False,
+    page_url: Annotated[
+        str | None, typer.Option("--page-url", help="The blog post the fan is reading.")
+    ] = None,
+    context: Annotated[
+        str | None,
+        typer.Option(
+            "--context", help="The `context` JSON of a previous answer, to ask a follow-up."
+        ),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Answer a question from the reviews, with numbered citations.
 
     "What did the blog think of X?" gives one verdict card per review of X; "films like X?"
-    gives reviewed films close to X that the blog rated well.
+    gives reviewed films close to X that the blog rated well; "X or Y?" compares them;
+    "best-rated films from 2014", "what did Mara review?" list the archive's own records;
+    "hi" and "thanks" get a short reply. `--json` adds the plan (what the question was
+    understood as) and the context to send back with `--context` for a follow-up.
     """
     from companion.chat import ChatUnavailable, QuestionError
 
+    state: dict[str, object] | None = None
+    if context:
+        try:
+            state = json.loads(context)
+        except ValueError as exc:
+            _fail(f"--context is not JSON: {exc}", 2)
     settings = _settings()
     chat = _chat(settings, strict)
     try:
         if as_json:
-            answer = chat.ask(question, spoilers=spoilers)
+            answer = chat.ask(question, None, page_url, spoilers, state)
         else:  # text: print the answer as it is written (a model's tokens, checked)
             shown = ""
-            for item in chat.stream(question, spoilers=spoilers):
+            for item in chat.stream(question, None, page_url, spoilers, state):
                 if isinstance(item, str):
                     typer.echo(item, nl=False)
                     shown += item

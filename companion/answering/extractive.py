@@ -8,6 +8,7 @@ Thresholds were calibrated on questions about present and absent films (see docs
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -38,6 +39,9 @@ class Thresholds:
     strong_relevance: float
     min_coverage: float = 0.5
     focus: float = 0.20  # quotes come from passages within this much of the best one
+
+
+_FOCUS = re.compile(r"\s*\([^()]*\)\s*$")
 
 
 def _listing(items: list[str]) -> str:
@@ -127,7 +131,9 @@ class ExtractiveAnswerer:
         ]
         if not candidates:
             return self.decline(passages)
-        q_vec = self._embedder.embed_query(question)
+        # "who composed the score? (Moon)": the film in focus, named so the decline rules know
+        # what the question is about, would pull the sentence match toward any line on Moon.
+        q_vec = self._embedder.embed_query(_FOCUS.sub("", question) or question)
         s_vecs = self._embedder.embed_documents([s for _, s in candidates])
         asked = terms(question)
         who = question.lower().lstrip().startswith(("who ", "who's", "whose "))

@@ -154,6 +154,11 @@ class ArchiveLister:
                 return self._listed(tied, head, ents)
             head = f"The {best}-rated film{' ' + what if what else ''} is:"
             return self._listed(chosen[:1], head, ents)
+        if query.limit == 1 and query.sort == "year":
+            film = chosen[0].film or chosen[0].title
+            age = "newest" if query.descending else "oldest"
+            head = f"The {age} film{' ' + what if what else ''} the blog has reviewed is:"
+            return self._listed([r for r in chosen if (r.film or r.title) == film], head, ents)
         if query.limit is not None:
             chosen = chosen[: query.limit]
         order = {

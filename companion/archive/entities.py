@@ -13,8 +13,8 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from companion.archive.base import Store
 from companion.archive.records import PostRecord
@@ -26,7 +26,10 @@ _NAME = r"[A-Z][\w'’-]+(?:[ ]+(?:(?:de|del|van|von|da|le|la)[ ]+)?[A-Z][\w'’
 # Where a review says who did what: "directed by X", "X plays Y", "voiced by X", "Y (X)".
 _ROLES: list[tuple[str, re.Pattern[str]]] = [
     ("director", re.compile(rf"\b(?:directed|co-directed)\s+by\s+(?P<name>{_NAME})")),
-    ("director", re.compile(rf"(?P<name>{_NAME})\s+(?:directed|directs)\b")),
+    (
+        "director",
+        re.compile(rf"(?P<name>{_NAME})\s+(?:(?:co-)?wrote\s+and\s+)?(?:directed|directs)\b"),
+    ),
     ("director", re.compile(rf"\bdirector,?\s+(?P<name>{_NAME})")),
     ("actor", re.compile(rf"(?P<name>{_NAME})\s+(?:plays|played|stars\s+as)\s+[A-Z]")),
     ("actor", re.compile(rf"\b(?:played|portrayed)\s+(?:\w+\s+){{0,3}}?by\s+(?P<name>{_NAME})")),
@@ -36,6 +39,7 @@ _ROLES: list[tuple[str, re.Pattern[str]]] = [
     ("composer", re.compile(rf"(?P<name>{_NAME})[’']s\s+(?:\w+\s+){{0,2}}score\b")),
     ("composer", re.compile(rf"\bscore\s+(?:is\s+)?by\s+(?P<name>{_NAME})")),
 ]
+_ANY_NAME = re.compile(_NAME)
 _NOT_NAMES = frozenset("The This That When Both Each Her His Their Its And But".split())
 _LABEL_ALIASES = {"ai": "artificial intelligence", "sci-fi": "science fiction"}
 FUZZY_CUTOFF = 84.0
@@ -62,10 +66,11 @@ class Person:
     name: str
     roles: dict[str, set[str]] = field(default_factory=dict)  # film -> roles the text states
     labelled: set[str] = field(default_factory=set)  # films whose labels name them
+    mentioned: set[str] = field(default_factory=set)  # films whose reviews name them
 
     @property
     def films(self) -> set[str]:
-        return set(self.roles) | self.labelled
+        return set(self.roles) | self.labelled | self.mentioned
 
 
 @dataclass
@@ -118,6 +123,13 @@ class Entities:
                     name = _clean_name(m.group("name"))
                     if name:
                         self._person(name).roles.setdefault(film, set()).add(role)
+        # A known person named anywhere in a review, with or without a role ("Scarlett
+        # Johansson" in the Under the Skin review).
+        for film, text in texts.items():
+            for m in _ANY_NAME.finditer(text):
+                person = self.people.get(m.group(0).replace("’", "'"))
+                if person is not None:
+                    person.mentioned.add(film)
         self.vocabulary.update(fold(w) for f in self.films for w in _TOKEN.findall(f))
         self._matchers = {title: TitleMatcher(title) for title in self.films}
         self._folded = {title: fold(title) for title in self.films}
@@ -133,10 +145,11 @@ class Entities:
                     self._by_length[len(f.split())][title] = f
         firsts_of_reviewers = {n.split()[0] for n in self.reviewers}
         self._surnames = {
-            s: n
+            fold(s): n
             for s, n in _unique_surnames([*self.people, *self.reviewers]).items()
             if s not in firsts_of_reviewers
         }
+        self._name_index: dict[int, dict[str, list[tuple[str, str]]]] = {}
         firsts = defaultdict(list)
         for name in self.reviewers:
             firsts[name.split()[0]].append(name)
@@ -214,12 +227,26 @@ class Entities:
                 typos[phrase] = title
         return typos, list(dict.fromkeys(suggestions))
 
-    def _name_in(self, text: str, folded: str, known: Iterable[str]) -> str:
-        for name in sorted(known, key=len, reverse=True):
-            if f" {fold(name)} " in folded:
-                return name
-        for surname, name in self._surnames.items():
-            if name in known and re.search(rf"\b{re.escape(surname)}\b", text, re.IGNORECASE):
+    def _name_in(self, text: str, folded: str, known: dict[str, Any]) -> str:
+        """The longest known name in the message, whole (folded) or by a surname that names
+        one person only; names are looked up by their last word, not scanned one by one."""
+        index = self._name_index.get(id(known))
+        if index is None:
+            index = defaultdict(list)
+            for name in known:
+                f = fold(name)
+                if f:
+                    index[f.split()[-1]].append((f, name))
+            self._name_index[id(known)] = index
+        words = folded.split()
+        hits = [
+            (len(f), name) for w in set(words) for f, name in index.get(w, ()) if f" {f} " in folded
+        ]
+        if hits:
+            return max(hits)[1]
+        for w in words:
+            name = self._surnames.get(w, "")
+            if name in known and re.search(rf"\b{re.escape(w)}\b", fold(text)):
                 return name
         return ""
 

@@ -172,3 +172,30 @@ def _pack(vector: list[float]) -> bytes:
 
 def _unpack(blob: bytes) -> list[float]:
     return [float(x) for x in np.frombuffer(blob, dtype=np.float16)]
+
+
+class QueryMemo:
+    """The last few questions' vectors, remembered: the planner's example classifier and the
+    extractive answerer embed the same question with the same model, once is enough."""
+
+    def __init__(self, embedder: Embedder, size: int = 64) -> None:
+        self.name = embedder.name
+        self._embedder = embedder
+        self._size = size
+        self._memo: dict[str, list[float]] = {}
+        self._lock = threading.Lock()
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return self._embedder.embed_documents(texts)
+
+    def embed_query(self, text: str) -> list[float]:
+        with self._lock:
+            found = self._memo.get(text)
+        if found is not None:
+            return found
+        vector = self._embedder.embed_query(text)
+        with self._lock:
+            if len(self._memo) >= self._size:
+                self._memo.pop(next(iter(self._memo)))
+            self._memo[text] = vector
+        return vector

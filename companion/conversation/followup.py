@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from companion.conversation.plan import Context
 from companion.retrieval.hybrid import FilmIndex
 
 _REFERS = re.compile(
@@ -51,14 +52,14 @@ def resolve(
     return Focus(films=[page_film]) if page_film else Focus()
 
 
-def from_history(history: list[tuple[str, str]], films: FilmIndex) -> list[str]:
+def from_history(history: list[tuple[str, str]], films: FilmIndex) -> Context:
     """For clients that send only ``history`` (no ``context``): the films of the latest turn
-    that named one, in its question or in the lead of its answer."""
+    that named one, in its question or in the lead of its answer, and the posts it linked."""
     for user, assistant in reversed(history):
         named = films.named_in(user)
         if not named:
             lead = _LEAD.findall(assistant or "")
             named = films.named_in(" ".join(lead)) if lead else []
         if named:
-            return named
-    return []
+            return Context(films=tuple(named), cited_urls=tuple(_HREF.findall(assistant or "")))
+    return Context()

@@ -105,9 +105,11 @@ class Context:
     listed: tuple[str, ...] = ()
     query: ArchiveQuery | None = None
     cited_urls: tuple[str, ...] = ()
+    asked: str = ""  # the last question about a film's content ("what about the original?")
 
     def public(self) -> dict[str, Any]:
         out: dict[str, Any] = {
+            "asked": self.asked,
             "films": list(self.films),
             "person": self.person,
             "listed": list(self.listed),
@@ -131,6 +133,7 @@ class Context:
             listed=_strings(data.get("listed")),
             query=_query(data.get("query")),
             cited_urls=_strings(data.get("cited_urls")),
+            asked=_string(data.get("asked")),
         )
 
 

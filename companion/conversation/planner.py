@@ -15,150 +15,10 @@ from dataclasses import replace
 from typing import Protocol
 
 from companion.archive.entities import Entities, Mentions
+from companion.conversation import rules
 from companion.conversation.classify import ExampleClassifier
 from companion.conversation.intent import describes_film, intent_of
-from companion.conversation.plan import Act, ArchiveQuery, Context, Plan
-
-_I = re.IGNORECASE
-_SMALLTALK: list[tuple[Act, re.Pattern[str]]] = [
-    (
-        "greeting",
-        re.compile(
-            r"^(?:hi+|hello+|hey+|hiya|howdy|yo|sup|greetings|good\s+(?:morning|afternoon|evening)|"
-            r"what'?s\s+up)(?:\s+(?:there|all|again|friend|everyone|companion|bot))?\W*$",
-            _I,
-        ),
-    ),
-    (
-        "thanks",
-        re.compile(
-            r"^(?:(?:ok(?:ay)?|great|cool|nice|awesome|perfect|brilliant|lovely)[\s,!.]*)?"
-            r"(?:thanks|thank\s+you|thx|ty|cheers|much\s+appreciated)(?:\s+(?:so\s+much|a\s+lot|"
-            r"mate|again|heaps))?\W*$|^(?:ok(?:ay)?|great|cool|nice(?:\s+one)?|awesome|perfect|"
-            r"brilliant|got\s+it|lovely)\W*$",
-            _I,
-        ),
-    ),
-    ("bye", re.compile(r"^(?:bye|goodbye|see\s+(?:you|ya)|later|good\s*night|cya)\W*$", _I)),
-    (
-        "help",
-        re.compile(
-            r"^(?:help|what\s+can\s+(?:you|i)\s+(?:do|ask)|how\s+does\s+this\s+work|"
-            r"what\s+do\s+you\s+(?:do|know))\W*$",
-            _I,
-        ),
-    ),
-    (
-        "identity",
-        re.compile(
-            r"^(?:who|what)\s+are\s+you\W*$|^are\s+you\s+(?:a\s+)?(?:bot|robot|human|real|an?\s+ai)"
-            r"\W*$",
-            _I,
-        ),
-    ),
-]
-_PREFIX = re.compile(
-    r"^(?:hi+|hello+|hey+|hiya|howdy|yo|good\s+(?:morning|afternoon|evening)|thanks|"
-    r"thank\s+you|cheers|ok(?:ay)?|great)(?:\s+(?:there|all|again|friend|so\s+much|a\s+lot))?"
-    r"\s*[,!.:;-]+\s*(?=\S)|^(?:hi+|hello+|hey+)\s+(?=\w)",
-    _I,
-)
-_COUNT = re.compile(r"\bhow\s+many\b", _I)
-_ARCHIVE_NOUN = re.compile(
-    r"\b(?:films?|movies?|reviews?|posts?|pictures?|rated|ratings?|scores?|picks?|"
-    r"reviewed|one)\b",
-    _I,
-)
-_BEST = re.compile(r"\b(?:best|top|highest|greatest|favou?rite|favou?red)\b", _I)
-_WORST = re.compile(r"\b(?:worst|lowest|weakest|least\s+favou?rite|poorest)\b", _I)
-_LATEST = re.compile(r"\b(?:latest|newest|most\s+recent(?:ly)?|last|recent)\b", _I)
-_OLDEST = re.compile(r"\b(?:oldest|earliest|first)\b", _I)
-_PLURAL = re.compile(r"\b(?:films|movies|reviews|ones|picks|all|every|which|list)\b", _I)
-_TOP_N = re.compile(r"\btop\s+(\d{1,2}|three|five|ten)\b", _I)
-_SCORE = re.compile(r"\b(\d{1,2}(?:\.\d)?)\s*(?:/|out\s+of)\s*(10|5)\b", _I)
-_PERFECT = re.compile(r"\b(?:perfect\s+(?:score|scores|marks|ten|10)|full\s+marks)\b", _I)
-_AT_LEAST = re.compile(r"\b(?:or\s+(?:higher|above|more|better)|and\s+(?:up|above))\b", _I)
-_REVIEWED_IN = re.compile(
-    r"\b(?:reviewed|reviews?|posted|written|published)\s+(?:in|during|from)\s+((?:19|20)\d{2})"
-    r"|\bin\s+((?:19|20)\d{2})\s*,?\s+(?:did|have)\s+(?:you|the\s+blog)\s+review",
-    _I,
-)
-_DECADE = re.compile(r"\b(?:the\s+)?(?:(19|20)?([0-9])0)'?s\b", _I)
-_LISTING = re.compile(
-    r"\b(?:list|which|what|any|all|every|show|name|films?|movies?|reviews?|reviewed|"
-    r"did\s+\w+\s+review|wrote|write|written|by|more|else|other)\b",
-    _I,
-)
-_COMPARE = re.compile(
-    r"\b(?:or|vs\.?|versus|compare[sd]?|comparison|better|prefer(?:red)?|differ\w*|"
-    r"against|than|between)\b",
-    _I,
-)
-_WHO_REVIEWED = re.compile(
-    r"\bwho\s+(?:reviewed|wrote\s+(?:the|that|this)\s+review|reviews?)\b|"
-    r"\bwhen\s+(?:did|was|were)\s+.{0,60}\breview(?:ed)?\b|\bwho\s+wrote\s+about\b",
-    _I,
-)
-_MUSIC = re.compile(
-    r"\b(?:compos\w*|music\w*|soundtrack|musical)\b|\bwho\s+(?:did|wrote|made|does)\s+the\s+"
-    r"score\b|\bscore\s+(?:by|was\s+by|composed)\b",
-    _I,
-)
-_SEQUEL = re.compile(r"\b(?:the\s+)?(?:sequel|follow[- ]?up|next\s+one|part\s+(?:two|2))\b", _I)
-_ORIGINAL = re.compile(r"\b(?:the\s+)?(?:original|first\s+(?:one|film|movie)|prequel)\b", _I)
-_OTHER = re.compile(r"\bthe\s+other\s+(?:one|film|movie)\b", _I)
-_OTHER_REVIEW = re.compile(
-    r"\b(?:other|second|another)\s+(?:review|take|critic|opinion|post)\b", _I
-)
-_ORDINAL = re.compile(
-    r"\b(first|second|third|fourth|fifth|sixth|last|1st|2nd|3rd|4th|5th|6th)\b"
-    r"(?:\s+(?:one|film|movie|review))?(?:\s+(?:in|on|of|from)\s+(?:that|the|this)\s+list)?",
-    _I,
-)
-_ORDINALS = {
-    "first": 0,
-    "1st": 0,
-    "second": 1,
-    "2nd": 1,
-    "third": 2,
-    "3rd": 2,
-    "fourth": 3,
-    "4th": 3,
-    "fifth": 4,
-    "5th": 4,
-    "sixth": 5,
-    "6th": 5,
-    "last": -1,
-}
-_PERSON_REF = re.compile(
-    r"\b(?:by\s+(?:him|her|them)|his|their|that\s+(?:director|actor|actress|person|guy)|"
-    r"this\s+(?:director|actor|actress)|more\s+from|else\s+(?:did|has)\s+(?:he|she|they))\b",
-    _I,
-)
-_FOLLOW_YEAR = re.compile(
-    r"^\W*(?:and|what\s+about|how\s+about|or)?\s*(?:in|from|for)?\s*((?:19|20)\d{2})\W*$", _I
-)
-_FILM_WORDS = re.compile(
-    r"\b(?:films?|movies?|cinema|reviews?|blog|watch\w*|actors?|actress|director|directed|"
-    r"plot|scene|ending|cast|character|stars?|starring|plays?|played|screen|sci-?fi|genre|"
-    r"seen|sequel|trailer|rated|score|verdict|recommend\w*)\b",
-    _I,
-)
-_THIS = re.compile(r"\bthis\s+(?:film|movie|review|post|one|page|picture)\b|\bafter\s+this\b", _I)
-_NAMES = re.compile(r"(?<!^)(?<![.!?]\s)\b[A-Z][a-zA-Z'’-]{2,}\b")
-WORDS = re.compile(r"[\w'’]+")
-_SMALL = {"three": 3, "five": 5, "ten": 10}
-# A message that is only a title: "Jaws 2?", "What about Alien?"
-_BARE_TITLE = re.compile(
-    r"(?:(?:[Ww]hat|[Hh]ow)\s+about\s+|[Aa]nd\s+)?([A-Z0-9][\w'’:&-]*(?:\s+[\w'’:&-]+){0,4})"
-    r"\s*\??"
-)
-_QUESTION_WORD = re.compile(
-    r"(?:who|what|which|how|where|when|why|is|are|do|does|did|can|could|should|tell|show|"
-    r"give|list|any|recommend)\b",
-    _I,
-)
-CLASSIFIER_MIN = 0.55  # a weaker nearest-example vote leaves the message to the passages
+from companion.conversation.plan import ArchiveQuery, Context, Plan
 
 
 class Planner(Protocol):
@@ -174,15 +34,26 @@ class RulePlanner:
 
     def plan(self, message: str, context: Context, page_film: str = "") -> Plan:
         text = " ".join(message.split())
-        act = smalltalk_act(text)
+        letters = [c for c in text if c.isalpha()]
+        if len(letters) >= 8 and sum(c.isupper() for c in letters) >= 0.8 * len(letters):
+            text = text.lower()  # SHOUTED: every word would read as a name
+        act = rules.smalltalk_act(text)
         if act:
             return Plan("smalltalk", text, act=act)
-        rest = _PREFIX.sub("", text) or text  # "hi, who directed Moon?" asks about Moon
+        rest = rules.PREFIX.sub("", text) or text  # "hi, who directed Moon?" asks about Moon
         ents = self._entities()
         found = ents.find(rest)
         known = [f for f in context.films if f in ents.films]
         context = replace(context, films=tuple(known))
 
+        wrong_year = _other_year(found, ents, rest)
+        if wrong_year:  # "Dune (1984)", "Blade Runner 2099": another film than the one reviewed
+            return Plan("passages", rest, unknown=wrong_year)
+        asked_about = rules.DID_REVIEW.search(rest)
+        if asked_about and not found.films and not found.suggestions:
+            title = asked_about.group(1).strip()
+            if title[:1].isupper() and not (found.reviewer or found.label):
+                return Plan("passages", rest, unknown=title)
         if found.suggestions and not found.films:
             return Plan("film", rest, suggestions=tuple(found.suggestions), source="typo")
         archive = self._archive(rest, found, context, ents)
@@ -191,7 +62,7 @@ class RulePlanner:
         films, source = found.films, ("typo" if found.typos else "question")
         if not films:
             films, source = self._referred(rest, context, ents)
-        if len(films) >= 2 and _COMPARE.search(rest):
+        if len(films) >= 2 and rules.COMPARE.search(rest):
             return Plan("compare", rest, films=tuple(films), source=source)
         if films:
             return self._about_films(rest, films, source, context, found)
@@ -200,16 +71,18 @@ class RulePlanner:
     # -- the archive as a whole -----------------------------------------------------------
 
     def _archive(self, text: str, found: Mentions, context: Context, ents: Entities) -> Plan | None:
-        follow = _FOLLOW_YEAR.match(text)
+        follow = rules.FOLLOW_YEAR.match(text)
         if follow and context.query is not None:
             query = context.query.with_year(int(follow.group(1)))
             return Plan("archive", text, query=query, source="context")
         person = found.person
-        if not person and _PERSON_REF.search(text) and not found.films:
+        if not person and rules.PERSON_REF.search(text) and not found.films:
             person = self._person_referred(text, context, ents)
-        asked = archive_query(text, found, person)
+        asked = rules.archive_query(text, found, person)
         if asked is None:
             return None
+        if _strangers(text, ents) and not (asked.count or asked.sort != "date"):
+            return None  # "did the blog review Lost in Translation with Scarlett Johansson?"
         query = asked
         if found.films and (not (query.count or query.reviewer) or intent_of(text) == "verdict"):
             return None  # "is Arrival your best film?", "what did Mara think of Her?"
@@ -226,7 +99,7 @@ class RulePlanner:
     def _person_referred(self, text: str, context: Context, ents: Entities) -> str:
         """ "that director" is the director of the film in focus, when the text says who
         directed it; "him", "more from" the conversation's person."""
-        role = re.search(r"\b(director|actor|actress|composer|writer)\b", text, _I)
+        role = re.search(r"\b(director|actor|actress|composer|writer)\b", text, re.IGNORECASE)
         if role and context.films:
             wanted = {"actress": "actor"}.get(role.group(1).lower(), role.group(1).lower())
             for name, person in ents.people.items():
@@ -240,20 +113,22 @@ class RulePlanner:
         """Films the message points at without naming: "the sequel", "the second one in that
         list", "the other one"."""
         last = context.films[0] if context.films else ""
-        if last and _SEQUEL.search(text) and ents.sequels(last):
+        if last and rules.SEQUEL.search(text) and ents.sequels(last):
             return ents.sequels(last)[:1], "context"
-        if last and _ORIGINAL.search(text) and ents.originals(last):
+        if last and rules.ORIGINAL.search(text) and ents.originals(last):
             return ents.originals(last)[:1], "context"
-        if _OTHER.search(text):
+        if rules.OTHER.search(text):
             pool = [f for f in (context.listed or context.films) if f != last] or list(
                 context.films[1:]
             )
             if pool:
                 return pool[:1], "context"
         listed = [f for f in context.listed if f in ents.films]
-        ordinal = _ORDINAL.search(text) if listed else None
-        if ordinal and (re.search(r"\blist\b|\bone\b", text, _I) or len(text.split()) <= 6):
-            index = _ORDINALS[ordinal.group(1).lower()]
+        ordinal = rules.ORDINAL.search(text) if listed else None
+        if ordinal and (
+            re.search(r"\blist\b|\bone\b", text, re.IGNORECASE) or len(text.split()) <= 6
+        ):
+            index = rules.ORDINALS[ordinal.group(1).lower()]
             if -len(listed) <= index < len(listed):
                 return [listed[index]], "context"
         return [], ""
@@ -267,14 +142,18 @@ class RulePlanner:
             title_words = set(films[0].lower().split()) | {"the", "and", "what", "about"}
             if all(w.lower() in title_words or w.isdigit() for w in bare):
                 return Plan("film", text, films=tuple(films), aspect="verdict", source=source)
-        if source == "context" and not _content(text):  # "the third one", "the original?"
+        if source == "context" and not rules.content(text):  # "the third one", "the original?"
+            if context.asked and context.films and films[0] != context.films[0]:
+                # "who directed 2049?" then "what about the original?": the same question
+                again = re.sub(re.escape(context.films[0]), films[0], context.asked, flags=re.I)
+                return Plan("film", again, films=tuple(films), aspect="fact", source=source)
             return Plan("film", text, films=tuple(films), aspect="verdict", source=source)
-        if _WHO_REVIEWED.search(text) and not _MUSIC.search(text):
+        if rules.WHO_REVIEWED.search(text) and not rules.MUSIC.search(text):
             return Plan("film", text, films=tuple(films), aspect="reviewer", source=source)
-        intent = intent_of(text)
+        intent = "recommend" if rules.wants_recommendation(text) else intent_of(text)
         if intent == "recommend":
             return Plan("recommend", text, films=tuple(films), source=source)
-        if intent == "verdict" and not _MUSIC.search(text):
+        if intent == "verdict" and not rules.MUSIC.search(text):
             return Plan(
                 "film",
                 text,
@@ -283,7 +162,7 @@ class RulePlanner:
                 person=found.reviewer,
                 source=source,
             )
-        exclude = context.cited_urls if _OTHER_REVIEW.search(text) else ()
+        exclude = context.cited_urls if rules.OTHER_REVIEW.search(text) else ()
         return Plan(
             "film",
             text,
@@ -303,30 +182,46 @@ class RulePlanner:
         guess = None
         if self._classifier is not None and not entity_like:
             guess = self._classifier.classify(text)
-        on_topic = bool(_FILM_WORDS.search(text)) or entity_like
-        if guess is not None and guess.score >= CLASSIFIER_MIN:
-            if guess.kind in ("greeting", "thanks", "bye", "help", "identity") and (
-                len(text.split()) <= 6 and not on_topic
-            ):
-                return Plan("smalltalk", text, act=guess.kind)  # type: ignore[arg-type]
-            if guess.kind == "out_of_scope" and not on_topic and guess.nearest >= 0.35:
-                return Plan("out_of_scope", text)
-        recommend = intent_of(text) == "recommend" or (
-            guess is not None and guess.kind == "recommend" and guess.score >= CLASSIFIER_MIN
+        named = [n for n in rules.NAMES.findall(text) if _known_word(ents, n)]
+        on_topic = bool(rules.FILM_WORDS.search(text)) or entity_like or bool(named)
+        # The nearest examples decide small talk and out-of-scope only when the message is
+        # close to one of them and says nothing about films ("what is the spice melange?" is
+        # nearest to "what can you do?", but not near: it is a question for the reviews).
+        clear = guess is not None and (
+            guess.score >= rules.CLASSIFIER_MIN or guess.nearest >= rules.CLASSIFIER_NEAR
         )
-        if describes_film(text) and not _THIS.search(text):
+        if guess is not None and clear and not on_topic and guess.nearest >= 0.45:
+            small = guess.kind in ("greeting", "thanks", "bye", "help", "identity")
+            if small and len(text.split()) <= 6 and rules.only_smalltalk_words(text):
+                return Plan("smalltalk", text, act=guess.kind)  # type: ignore[arg-type]
+            if guess.kind == "out_of_scope":
+                return Plan("out_of_scope", text)
+        recommend = rules.wants_recommendation(text) or (
+            guess is not None and clear and guess.kind == "recommend" and on_topic
+        )
+        if describes_film(text) and not rules.THIS.search(text):
             return Plan("describe", text)
         film, source = self._implied_film(text, context, page_film, ents)
         if recommend:
+            liked = rules.LIKE_TITLE.search(text)
+            if liked and not found.label and not _known_word(ents, liked.group(1).split()[0]):
+                return Plan(
+                    "recommend", text, unknown=liked.group(1).strip()
+                )  # "films like Titanic"
             if film and not found.label:
                 return Plan("recommend", text, films=(film,), source=source)
             return Plan("recommend", text, theme=found.label or text)
-        title = _BARE_TITLE.fullmatch(text)
-        if title and not entity_like and not _QUESTION_WORD.match(title.group(1)):
+        title = rules.BARE_TITLE.fullmatch(text)
+        if (
+            title
+            and not entity_like
+            and not rules.QUESTION_WORD.match(title.group(1))
+            and not rules.REFERS_BACK.search(text)
+        ):
             return Plan("passages", text, unknown=title.group(1))
         if film:
             return self._about_films(text, [film], source, context, found)
-        if found.label and _LISTING.search(text):
+        if found.label and rules.LISTING.search(text):
             return Plan("archive", text, query=ArchiveQuery(label=found.label))
         return Plan("passages", text)
 
@@ -336,11 +231,11 @@ class RulePlanner:
         """The film a question that names none is about: the conversation's latest, unless
         the question names someone that film's reviews never mention ("who voices Samantha?"
         after a question about Moon is a new topic); else the page's film."""
-        if page_film and _THIS.search(text) and page_film in ents.films:
+        if page_film and rules.THIS.search(text) and page_film in ents.films:
             return page_film, "page"
         if context.films:
             film = context.films[0]
-            names = [n for n in _NAMES.findall(text) if n.lower() not in ("i",)]
+            names = [n for n in rules.NAMES.findall(text) if n.lower() not in ("i",)]
             strangers = [
                 n for n in names if not ents.mentions_name(film, n) and _known_word(ents, n)
             ]
@@ -351,86 +246,33 @@ class RulePlanner:
         return "", ""
 
 
-_REFERENCE_WORDS = frozenset(
-    """the a an and what about how one film movie original sequel other first second third
-    fourth fifth sixth last 1st 2nd 3rd 4th 5th 6th in on of from that this list then next
-    prequel follow up""".split()
-)
+def _other_year(found: Mentions, ents: Entities, text: str) -> str:
+    """ "Dune (1984)" when the archive's Dune is from 2021: the film named is another one."""
+    if not found.films or not found.years:
+        return ""
+    title_years = {int(w) for f in found.films for w in f.split() if w.isdigit()}
+    years = [y for y in found.years if y not in title_years]
+    if not years or any(ents.films[f].year in years for f in found.films if f in ents.films):
+        return ""
+    return f"{found.films[0]} ({years[0]})"
 
 
-def _content(text: str) -> list[str]:
-    """The words of a follow-up that are not just pointing at a film."""
-    return [w for w in WORDS.findall(text.lower()) if w not in _REFERENCE_WORDS]
+def _strangers(text: str, ents: Entities) -> list[str]:
+    """Capitalised names in the message that the archive knows nothing of (a title it never
+    reviewed)."""
+    from companion.archive.entities import fold
+    from companion.text import named_phrases
+
+    known = {fold(n) for n in [*ents.films, *ents.people, *ents.reviewers, *ents.labels]}
+    out = []
+    for phrase in named_phrases(text):
+        f = fold(phrase)
+        if len(f.split()) >= 2 and not any(f in k or k in f for k in known if k):
+            out.append(phrase)
+    return out
 
 
 def _known_word(ents: Entities, word: str) -> bool:
     from companion.archive.entities import fold
 
     return fold(word) in ents.vocabulary
-
-
-def smalltalk_act(text: str) -> Act:
-    for act, pattern in _SMALLTALK:
-        if pattern.match(text.strip()):
-            return act
-    return ""
-
-
-def archive_query(text: str, found: Mentions, person: str = "") -> ArchiveQuery | None:
-    """The filter, order and limit a question over the whole archive asks for, or None when
-    it asks for none."""
-    count = bool(_COUNT.search(text)) and bool(_ARCHIVE_NOUN.search(text) or found.reviewer)
-    noun = bool(_ARCHIVE_NOUN.search(text))
-    sort, descending, limit = "date", True, None
-    superlative = False
-    if _WORST.search(text) and noun:
-        sort, descending, superlative = "score", False, True
-    elif _BEST.search(text) and noun:
-        sort, descending, superlative = "score", True, True
-    elif _LATEST.search(text) and re.search(r"\breview|\bpost|\bwatched|\bcovered", text, _I):
-        superlative = True
-    elif _OLDEST.search(text) and re.search(r"\breview|\bpost", text, _I):
-        descending, superlative = False, True
-    if superlative and not count:
-        top = _TOP_N.search(text)
-        if top:
-            limit = int(_SMALL.get(top.group(1).lower(), top.group(1)))
-        elif not _PLURAL.search(text):
-            limit = 1
-    low = high = None
-    if m := _SCORE.search(text):
-        value = float(m.group(1)) / float(m.group(2))
-        low, high = (value, None) if _AT_LEAST.search(text) else (value, value)
-    elif _PERFECT.search(text):
-        low, high = 1.0, 1.0
-    reviewed = _REVIEWED_IN.search(text)
-    reviewed_year = int(reviewed.group(1) or reviewed.group(2)) if reviewed else None
-    years = [y for y in found.years if y != reviewed_year]
-    decade = None
-    if not years and (d := _DECADE.search(text)):
-        century = int(d.group(1) or (20 if int(d.group(2)) < 3 else 19))
-        decade = century * 100 + int(d.group(2)) * 10
-    listing = bool(_LISTING.search(text))
-    filtered = bool(
-        found.reviewer
-        or (person and listing)
-        or (found.label and (listing or count or superlative) and noun)
-        or ((years or decade or reviewed_year) and (listing or count or superlative))
-        or low is not None
-    )
-    if not (count or superlative or filtered):
-        return None
-    return ArchiveQuery(
-        year=years[0] if years else None,
-        decade=decade,
-        reviewed_year=reviewed_year,
-        reviewer=found.reviewer,
-        person=person,
-        label=found.label if not found.films else "",
-        min_score=low,
-        max_score=high,
-        sort=sort,  # type: ignore[arg-type]
-        descending=descending,
-        limit=limit,
-        count=count,
-    )

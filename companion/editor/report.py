@@ -34,7 +34,10 @@ def build_report(rows: list[dict[str, Any]], since: dt.datetime | None = None) -
             "p95": latencies[int(0.95 * (len(latencies) - 1))] if latencies else None,
         },
         "most_asked_films": [{"film": f, "questions": n} for f, n in films.most_common(10)],
-        "unanswered": group_unanswered(declined),
+        # Small talk and requests that are not about films are not gaps in the archive.
+        "unanswered": group_unanswered(
+            [r for r in declined if r.get("kind") not in ("smalltalk", "out_of_scope")]
+        ),
         "thumbs_down_answers": [_brief(r) for r in rows if r["feedback"] == "down"],
         "citation_failures": [
             {**_brief(r), "unsupported": r["unsupported"]} for r in rows if r["unsupported"]

@@ -48,7 +48,12 @@ def cards_markdown(answer: Answer) -> str:
 
 def answer_markdown(answer: Answer, link_target: str = "_blank") -> str:
     """The reply text with the post-derived parts escaped, then a numbered source list."""
-    text = cards_markdown(answer) if answer.cards else escape_md(answer.text)
+    # Lists and comparisons read well as their text: a bulleted line per review.
+    text = (
+        cards_markdown(answer)
+        if answer.cards and answer.kind in ("verdict", "recommendations")
+        else escape_md(answer.text)
+    )
     if not answer.citations:
         return text
     lines = [text, "", "**Sources**"]
