@@ -40,6 +40,7 @@ _ROLES: list[tuple[str, re.Pattern[str]]] = [
     ("composer", re.compile(rf"\bscore\s+(?:is\s+)?by\s+(?P<name>{_NAME})")),
 ]
 _ANY_NAME = re.compile(_NAME)
+_NO_AUTHOR = frozenset({"unknown", "anonymous", "admin", "none", "n/a", "editor"})
 _NOT_NAMES = frozenset("The This That When Both Each Her His Their Its And But".split())
 _LABEL_ALIASES = {"ai": "artificial intelligence", "sci-fi": "science fiction"}
 FUZZY_CUTOFF = 84.0
@@ -102,7 +103,7 @@ class Entities:
         }
         self.reviewers: dict[str, list[str]] = defaultdict(list)
         for record in sorted(records.values(), key=PostRecord.order):
-            if record.author:
+            if record.author and record.author.lower() not in _NO_AUTHOR:
                 self.reviewers[record.author].append(record.doc_id)
         self.labels: dict[str, str] = {}  # folded -> as written
         self.people: dict[str, Person] = {}
