@@ -188,6 +188,10 @@ class QueryMemo:
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         return self._embedder.embed_documents(texts)
 
+    def clear(self) -> None:
+        with self._lock:
+            self._memo.clear()
+
     def embed_query(self, text: str) -> list[float]:
         with self._lock:
             found = self._memo.get(text)
