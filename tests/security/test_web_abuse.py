@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import select
+import socket
+import time
+from urllib.parse import urlsplit
+
 import httpx
 import pytest
 
@@ -21,6 +26,14 @@ def test_rate_limit_is_per_client(server: str) -> None:
     r = httpx.post(f"{server}/api/ask", json={"question": "hi"}, headers=me, timeout=30)
     assert r.status_code == 429 and int(r.headers["Retry-After"]) >= 1
     assert "wait" in r.json()["error"]
+    assert r.headers["RateLimit-Limit"] == "12" and r.headers["RateLimit-Remaining"] == "0"
+    join = httpx.post(
+        f"{server}/embed/gradio_api/queue/join",
+        json={"data": [], "fn_index": 0, "session_hash": "x"},
+        headers=me,
+        timeout=30,
+    )
+    assert join.status_code == 429, "the chat's queue counts against the same limit"
     ok = httpx.post(
         f"{server}/api/ask", json={"question": "Who directed Her?"}, headers=other, timeout=30
     )
@@ -111,3 +124,47 @@ def test_file_path_probes_are_refused(server: str, path: str) -> None:
     r = httpx.get(server + path, timeout=30)
     assert r.status_code in (400, 403, 404, 405)
     assert "root:" not in r.text and "PATH=" not in r.text
+
+
+@pytest.mark.parametrize("prefix", ["", "/embed"])
+def test_uploads_are_refused(server: str, prefix: str) -> None:
+    """The chat has no file component: nobody may store files on the server."""
+    files = {"files": ("note.txt", b"filling the disk", "text/plain")}
+    r = httpx.post(f"{server}{prefix}/gradio_api/upload", files=files, headers=fan(), timeout=30)
+    assert r.status_code in (404, 405), r.text
+    r = httpx.get(f"{server}{prefix}/gradio_api/upload_progress?upload_id=1", timeout=30)
+    assert r.status_code in (404, 405)
+
+
+@pytest.mark.parametrize("path", ["/api/ask", "/gradio_api/queue/join"])
+def test_chunked_2mb_body_is_refused_before_it_is_read(server: str, path: str) -> None:
+    """Sent with Transfer-Encoding: chunked (no Content-Length) in 16 KB pieces: the 413
+    comes back while the client is still sending, long before 2 MB."""
+    url = urlsplit(server)
+    piece = b"x" * 16_384
+    sent = 0
+    with socket.create_connection((url.hostname, url.port), timeout=30) as conn:
+        head = (
+            f"POST {path} HTTP/1.1\r\nHost: {url.netloc}\r\nContent-Type: application/json\r\n"
+            f"X-Forwarded-For: {fan()['X-Forwarded-For']}\r\nTransfer-Encoding: chunked\r\n\r\n"
+        )
+        conn.sendall(head.encode())
+        reply = b""
+        deadline = time.monotonic() + 30
+        while sent < 2_000_000 and time.monotonic() < deadline:
+            try:
+                conn.sendall(b"%x\r\n%s\r\n" % (len(piece), piece))
+            except OSError:  # the server answered and closed
+                break
+            sent += len(piece)
+            if select.select([conn], [], [], 0.02)[0]:
+                reply = conn.recv(65_536)
+                break
+        while b"Request body too large." not in reply and time.monotonic() < deadline:
+            more = conn.recv(65_536)  # the rest of the answer, if it came in pieces
+            if not more:
+                break
+            reply += more
+    assert reply.startswith(b"HTTP/1.1 413"), reply[:200]
+    assert b"Request body too large." in reply
+    assert sent < 500_000, f"the server let {sent} bytes in before refusing"

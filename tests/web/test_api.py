@@ -57,6 +57,42 @@ def test_history_follow_up(server: str) -> None:
     assert {c["doc_id"] for c in data["citations"]} == {"gattaca-1997"}
 
 
+def test_history_as_messages_gives_the_same_answer_as_pairs(server: str) -> None:
+    first = httpx.post(
+        f"{server}/api/ask", json={"question": "Who directed Gattaca?"}, headers=fan(), timeout=30
+    ).json()
+    pairs = [["Who directed Gattaca?", first["answer"]]]
+    messages = [
+        {"role": "user", "content": "Who directed Gattaca?"},
+        {"role": "assistant", "content": first["answer"]},
+    ]
+    answers = [
+        httpx.post(
+            f"{server}/api/ask",
+            json={"question": "Who stars in it?", "history": history},
+            headers=fan(),
+            timeout=30,
+        ).json()
+        for history in (pairs, messages)
+    ]
+    by_pairs, by_messages = ({k: v for k, v in a.items() if k != "id"} for a in answers)
+    assert by_pairs == by_messages
+    assert {c["doc_id"] for c in by_messages["citations"]} == {"gattaca-1997"}
+
+
+def test_ratelimit_headers_on_api_answers(server: str) -> None:
+    me = fan()
+    remaining = []
+    for _ in range(2):
+        r = httpx.post(
+            f"{server}/api/ask", json={"question": "Who directed Her?"}, headers=me, timeout=30
+        )
+        assert r.status_code == 200 and r.headers["RateLimit-Limit"] == "12"
+        assert 1 <= int(r.headers["RateLimit-Reset"]) <= 60
+        remaining.append(int(r.headers["RateLimit-Remaining"]))
+    assert remaining == [11, 10]
+
+
 def test_server_sent_events(server: str) -> None:
     body = {"question": "Who voices Samantha in Her?", "stream": True}
     with httpx.stream("POST", f"{server}/api/ask", json=body, headers=fan(), timeout=30) as r:
@@ -78,8 +114,11 @@ def test_health_and_openapi(server: str) -> None:
     data = health.json()
     assert data["status"] == "ok" and data["store"] and data["model_loaded"]
     assert data["posts"] >= 15 and data["chunks"] > data["posts"]
+    assert data["compute"] == {"slots": 2, "in_use": 0, "waiting": 0, "queue": 32}
     schema = httpx.get(f"{server}/api/openapi.json", timeout=30).json()
     assert "/api/ask" in schema["paths"] and "/api/health" in schema["paths"]
+    refusals = schema["paths"]["/api/ask"]["post"]["responses"]
+    assert {"400", "403", "413", "429", "503"} <= set(refusals) and "422" not in refusals
 
 
 def test_widget_script_is_served(server: str) -> None:
