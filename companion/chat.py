@@ -223,7 +223,7 @@ class ChatService:
             return
         # A film the conversation or the page is about is named for the answerer, as if
         # the fan had: "where is it set?" on the Her page asks about Her.
-        text = plan.text
+        text = ents.without_reviewers(plan.text) or plan.text
         if films and plan.source in ("context", "page"):
             text = f"{text} ({', '.join(films)})"
         yield from self._answer_from_passages(

@@ -251,6 +251,15 @@ class Entities:
                 return name
         return ""
 
+    def without_reviewers(self, text: str) -> str:
+        """The message with the reviewers' names taken out: they sign the posts, so no
+        passage contains them, and a name no passage contains reads as a film the archive
+        lacks ("What did Mara say about the ending?" is about the ending)."""
+        for name in self.reviewers:
+            for form in (name, name.split()[0]):
+                text = re.sub(rf"\b{re.escape(form)}(?:['’]s)?\b", "", text)
+        return " ".join(text.split())
+
     def _first_name(self, text: str) -> str:
         """A reviewer by first name, as the blog signs ("what did Mara review?"); in lower
         case only when the archive never uses it as a word ("mara", not "dev")."""

@@ -84,6 +84,13 @@ class RulePlanner:
         if _strangers(text, ents) and not (asked.count or asked.sort != "date"):
             return None  # "did the blog review Lost in Translation with Scarlett Johansson?"
         query = asked
+        if query == ArchiveQuery(reviewer=found.reviewer) and context.films:
+            # "what did Mara say about the ending?" while talking about Her: about Her
+            rest = [
+                w for w in rules.content(ents.without_reviewers(text)) if w not in _LISTING_WORDS
+            ]
+            if rest:
+                return None
         if found.films and (not (query.count or query.reviewer) or intent_of(text) == "verdict"):
             return None  # "is Arrival your best film?", "what did Mara think of Her?"
         if found.films:
@@ -244,6 +251,12 @@ class RulePlanner:
         if page_film and page_film in ents.films:
             return page_film, "page"
         return "", ""
+
+
+_LISTING_WORDS = frozenset(
+    """review reviews reviewed wrote write written writes film films movie movies all list
+    what which did does has have by other else more any show me tell every""".split()
+)
 
 
 def _other_year(found: Mentions, ents: Entities, text: str) -> str:
