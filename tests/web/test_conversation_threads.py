@@ -65,14 +65,26 @@ def test_threads_answer_alike_in_the_chat_and_the_api(browser, server: str, cli_
             history.append([q, body["answer"]])
         via_api += _logged(data_dir, thread)
 
+    for n, surface in enumerate(["/", "/embed/"]):  # the full chat, and the widget's
+        via_chat = _typed(browser, server, surface, data_dir, f"10.78.0.{n + 1}")
+        assert via_chat == via_api, surface
+    kinds = [k for k, _ in via_api]
+    assert kinds[-3:] == ["list", "verdict", "smalltalk"], kinds
+    assert via_api[1][1] == ["her-2013"] and via_api[3][1] == ["moon-2009"]
+
+
+def _typed(
+    browser, server: str, surface: str, data_dir: str, client: str
+) -> list[tuple[str, list[str]]]:
+    """Each thread typed into a fresh chat at ``surface``, as a fan types it."""
     via_chat: list[tuple[str, list[str]]] = []
     context = browser.new_context(
-        viewport={"width": 1100, "height": 900}, extra_http_headers={"X-Forwarded-For": "10.78.0.1"}
+        viewport={"width": 1100, "height": 900}, extra_http_headers={"X-Forwarded-For": client}
     )
     for thread in THREADS:
         _clear(data_dir)
         page = context.new_page()
-        page.goto(f"{server}/")
+        page.goto(f"{server}{surface}")
         box = page.locator("#companion-question textarea")
         box.wait_for(timeout=60_000)
         chat = page.locator("#companion-chat")
@@ -90,7 +102,4 @@ def test_threads_answer_alike_in_the_chat_and_the_api(browser, server: str, cli_
         via_chat += _logged(data_dir, thread)
         page.close()
     context.close()
-    assert via_chat == via_api
-    kinds = [k for k, _ in via_api]
-    assert kinds[-3:] == ["list", "verdict", "smalltalk"], kinds
-    assert via_api[1][1] == ["her-2013"] and via_api[3][1] == ["moon-2009"]
+    return via_chat
