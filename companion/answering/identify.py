@@ -20,6 +20,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
+from companion.answering.llm import invoke_within
 from companion.safety import looks_like_instructions
 from companion.text import sentences
 from companion.types import Passage
@@ -85,13 +86,20 @@ def plain_score(reply: str) -> float:
 
 class OpenAIYesNo:
     """A LangChain chat model (``ChatOpenAI``) asked for one token with its log-probabilities;
-    an endpoint that returns none is read by its plain yes or no."""
+    an endpoint that returns none is read by its plain yes or no. Each check ends within the
+    model's own request timeout even when the endpoint trickles bytes (``invoke_within``)."""
 
-    def __init__(self, model: Any) -> None:
-        self._model = model.bind(logprobs=True, top_logprobs=10, max_tokens=2)
+    def __init__(self, model: Any, seconds: float | None = None) -> None:
+        limits: dict[str, Any] = {"max_tokens": 2}
+        extra = dict(getattr(model, "extra_body", None) or {})
+        if "max_tokens" in extra:  # the factory's copy for endpoints that read only max_tokens
+            limits["extra_body"] = {**extra, "max_tokens": 2}
+        self._model = model.bind(logprobs=True, top_logprobs=10, **limits)
+        timeout = getattr(model, "request_timeout", None)
+        self.seconds = seconds or (float(timeout) if isinstance(timeout, int | float) else 15.0)
 
     def yes_no(self, messages: list[tuple[str, str]]) -> float:
-        reply = self._model.invoke(messages)
+        reply = invoke_within(self._model, messages, self.seconds)
         content = (getattr(reply, "response_metadata", {}) or {}).get("logprobs") or {}
         first = (content.get("content") or [None])[0]
         if first:

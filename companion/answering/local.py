@@ -71,15 +71,35 @@ class LocalModel:
         return self._template.format(system=parts.get("system", ""), user=parts.get("human", ""))
 
     def stream(self, messages: list[tuple[str, str]], /) -> Iterator[str]:
-        with self._lock:
-            for part in self._llm(
+        return self.stream_cancellable(messages, threading.Event())
+
+    def stream_cancellable(
+        self, messages: list[tuple[str, str]], cancel: threading.Event
+    ) -> Iterator[str]:
+        """The reply a token at a time until ``cancel`` is set: a call whose fan has stopped
+        waiting neither keeps generating nor, still queued for the one context, starts."""
+        while not self._lock.acquire(timeout=0.05):
+            if cancel.is_set():
+                return
+        try:
+            if cancel.is_set():
+                return
+            parts = self._llm(
                 self.prompt(messages),
                 max_tokens=self._max_tokens,
                 temperature=0.0,
                 stop=self._stop,
                 stream=True,
-            ):
-                yield part["choices"][0]["text"]
+            )
+            try:
+                for part in parts:
+                    if cancel.is_set():
+                        return
+                    yield part["choices"][0]["text"]
+            finally:
+                parts.close()
+        finally:
+            self._lock.release()
 
     @cached_property
     def _yes_no_ids(self) -> tuple[list[int], list[int]]:

@@ -50,6 +50,7 @@ def test_the_review_the_model_confirms_answers_the_description(sample_components
     asked = checks(fake)
     assert len(asked) == 5, "the five nearest reviews are checked"
     assert all(r["logprobs"] is True and r["max_completion_tokens"] <= 2 for r in asked)
+    assert all(r["max_tokens"] <= 2 for r in asked), "the older name too, for Ollama"
     assert sum("Gattaca" in review_of(r) for r in asked) == 1
     assert f'"{GATTACA}"' in review_of(asked[0])
     assert not answer.declined

@@ -31,6 +31,7 @@ def llm_chat(
             "llm_base_url": fake.url,
             "llm_model": "fake-model",
             "llm_timeout": 3.0,
+            "llm_planner": False,  # these tests are about the answer; the planner has its own
             **kw,
         }
     )
