@@ -119,6 +119,11 @@ def build_model(settings: Settings) -> ChatBackend | None:
                 timeout=s.llm_timeout,
                 max_retries=0,
                 temperature=0,
+                max_completion_tokens=s.llm_max_tokens,
+                # Ollama and LM Studio read only the older max_tokens; OpenAI gets the new name.
+                extra_body=None
+                if "api.openai.com" in s.llm_base_url
+                else {"max_tokens": s.llm_max_tokens},
             )
             return ChatBackend(model, f"openai:{s.llm_model}")
         case "llamacpp":
@@ -126,7 +131,7 @@ def build_model(settings: Settings) -> ChatBackend | None:
 
             if s.llm_model_path is None:
                 raise ConfigError("COMPANION_LLM=llamacpp needs COMPANION_LLM_MODEL_PATH")
-            local = LocalModel(s.llm_model_path, s.llm_prompt_format)
+            local = LocalModel(s.llm_model_path, s.llm_prompt_format, s.llm_max_tokens)
             return ChatBackend(local, f"llamacpp:{s.llm_model_path.name}")
 
 

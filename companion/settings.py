@@ -98,6 +98,12 @@ class Settings(BaseSettings):
     llm_timeout: float = Field(
         default=15.0, gt=0, description="Seconds to wait for the model before answering without it."
     )
+    llm_max_tokens: int = Field(
+        default=512,
+        ge=16,
+        le=32768,
+        description="Most tokens the chat model may write in one reply (an answer, a rewrite).",
+    )
     identify_candidates: int = Field(
         default=5,
         ge=0,
