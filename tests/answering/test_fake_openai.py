@@ -111,3 +111,23 @@ def test_a_plain_answer_to_a_request_with_tools_has_no_tool_calls(fake: FakeOpen
     with pytest.raises(Exception):  # noqa: B017 - LangChain's parser error, whatever its type
         chat_model(fake).with_structured_output(Plan, method="json_mode").invoke("x")
     assert json.loads(json.dumps(fake.requests[-1]))["response_format"] == {"type": "json_object"}
+
+
+def test_a_structured_call_within_a_deadline_is_cancelled_at_it(fake: FakeOpenAI) -> None:
+    """The way a planner should call the model: ``invoke_within`` returns the plan, or gives
+    up at the deadline with the request cancelled (the server sees the client go)."""
+    import time
+
+    from companion.answering.llm import invoke_within
+    from companion.errors import LLMError
+
+    planner = chat_model(fake).with_structured_output(Plan, method="function_calling")
+    fake.then(Behaviour(structured=PLAN))
+    assert invoke_within(planner, "Moon or Her?", 5.0) == Plan(**PLAN)
+    abandoned = fake.abandoned
+    fake.then(Behaviour(mode="hang"))
+    started = time.monotonic()
+    with pytest.raises(LLMError, match="no answer within 1 s"):
+        invoke_within(planner, "Moon or Her?", 1.0)
+    assert time.monotonic() - started < 1.6
+    assert fake.wait_idle(0.6) and fake.abandoned == abandoned + 1
