@@ -21,11 +21,11 @@ from companion.archive.embedding import SentenceTransformerEmbedder
 from companion.archive.entities import Entities, entities_of
 from companion.archive.lexical import LexicalIndex
 from companion.archive.models import SENTENCE_MODEL, model_dimension
-from companion.archive.sentence_vectors import cached
+from companion.archive.sentence_vectors import QueryMemo, cached
 from companion.archive.store import ChromaStore, open_client
 from companion.chat import ChatService
 from companion.conversation.classify import ExampleClassifier
-from companion.conversation.planner import RulePlanner
+from companion.conversation.planner import Planner, RulePlanner
 from companion.conversation.rewrite import QueryRewriter
 from companion.editor.querylog import QueryLog
 from companion.errors import ConfigError
@@ -70,7 +70,8 @@ def build_components(settings: Settings, *, create: bool = True) -> Components:
     )
     store = open_store(settings, embedder, create)
     model = sentence_embedder(settings)
-    return Components(settings, embedder, store, cached(model, settings.sentence_vectors_db), model)
+    sentences = QueryMemo(cached(model, settings.sentence_vectors_db))
+    return Components(settings, embedder, store, sentences, model)
 
 
 def reopened(components: Components, create: bool = False) -> Components:
@@ -206,7 +207,12 @@ def build_chat(
     store = components.store
     entities = Snapshot(store, lambda: entities_of(store), Entities({}, {})).get
     cards = CardMaker(store, Judge(components.sentences), embedder=components.embedder)
-    planner = RulePlanner(entities, ExampleClassifier(components.sentences))
+    planner: Planner = RulePlanner(entities, ExampleClassifier(components.sentences))
+    if model is not None and s.llm_planner and hasattr(model.model, "with_structured_output"):
+        from companion.conversation.llm_planner import LLMPlanner
+
+        deadline = min(s.llm_timeout, REWRITE_SECONDS)
+        planner = LLMPlanner(model.model, planner, entities, deadline)
     return ChatService(
         retriever,
         answerer,

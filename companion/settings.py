@@ -124,6 +124,12 @@ class Settings(BaseSettings):
         description="Seconds after which no further check starts and the rules decide (the "
         "check running then finishes first; at an endpoint, within COMPANION_LLM_TIMEOUT).",
     )
+    llm_planner: bool = Field(
+        default=True,
+        description="With a chat model (COMPANION_LLM): the model reads each message into the "
+        "plan (structured output, checked against the archive's names; the rules decide when "
+        "it fails or is late). false: the rules always plan.",
+    )
     min_relevance: float = Field(
         default=0.15,
         description="Below this best-passage cosine similarity the answerer declines "

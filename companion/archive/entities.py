@@ -135,6 +135,7 @@ class Entities:
         self._matchers = {title: TitleMatcher(title) for title in self.films}
         self._folded = {title: fold(title) for title in self.films}
         self._aliases = _aliases(self._folded)
+        self._strict = [t for t in self.films if t.lower() in STOPWORDS or len(t) <= 3]
         # Titles keyed by their longest word, and grouped by length: a message is compared
         # with the few titles that share a word, or (for typos) with one call per length.
         self._by_word: dict[str, list[str]] = defaultdict(list)
@@ -195,7 +196,9 @@ class Entities:
             t for t in hits if not any(t != o and self._folded[t] in self._folded[o] for o in whole)
         ]
         hits += [t for alias, t in self._aliases.items() if f" {alias} " in folded]
-        return sorted(dict.fromkeys(hits))
+        hits += [t for t in self._strict if t not in hits and _title_slot(t).search(text)]
+        # In the order the fan typed them: "the second one" after "Solaris vs Interstellar".
+        return sorted(dict.fromkeys(hits), key=lambda t: _position(t, self._folded[t], folded))
 
     def _misspelt(self, text: str) -> tuple[dict[str, str], list[str]]:
         """Runs of words the archive never uses, read as a misspelt title when one is close."""
@@ -261,10 +264,10 @@ class Entities:
         return " ".join(text.split())
 
     def _first_name(self, text: str) -> str:
-        """A reviewer by first name, as the blog signs ("what did Mara review?"); in lower
-        case only when the archive never uses it as a word ("mara", not "dev")."""
+        """A reviewer by first name, as the blog signs ("what did mara review?", "dev's
+        reviews"); a first name that is also a common word counts only capitalised."""
         for first, name in self._first_names.items():
-            flags = 0 if fold(first) in self.vocabulary else re.IGNORECASE
+            flags = 0 if first.lower() in STOPWORDS else re.IGNORECASE
             if re.search(rf"\b{re.escape(first)}\b", text, flags):
                 return name
         return ""
@@ -296,6 +299,23 @@ class Entities:
 
     def mentions_name(self, film: str, word: str) -> bool:
         return fold(word) in self.proper.get(film, set())
+
+
+def _title_slot(title: str) -> re.Pattern[str]:
+    """A title that is also a common word ("Her"), typed in lower case where only a title
+    fits: "what did u think of her", "is it better than her?"."""
+    return re.compile(
+        rf"\b(?:think\s+of|thoughts\s+on|review(?:ed)?|watch(?:ed)?|seen|than|vs\.?|versus|"
+        rf"like)\s+{re.escape(title)}\s*[?.!]*\s*$",
+        re.IGNORECASE,
+    )
+
+
+def _position(title: str, folded_title: str, folded_text: str) -> int:
+    at = folded_text.find(f" {folded_title} ")
+    if at < 0:
+        at = folded_text.find(f" {folded_title.split()[-1]} ")
+    return at if at >= 0 else len(folded_text)
 
 
 def _aliases(folded: dict[str, str]) -> dict[str, str]:
