@@ -28,8 +28,9 @@ def test_ask_json_contract(server: str) -> None:
     data = r.json()
     assert set(data) == {
         "answer", "declined", "citations", "unsupported", "kind", "cards", "spoilers_held_back",
-        "id",
+        "id", "plan", "context",
     }  # fmt: skip
+    assert data["plan"]["kind"] == "film" and data["context"]["films"] == ["Her"]
     assert data["unsupported"] == [] and data["kind"] == "answer" and data["cards"] == []
     assert data["spoilers_held_back"] == 0 and isinstance(data["id"], str)
     assert "Scarlett Johansson" in data["answer"] and data["declined"] is False
