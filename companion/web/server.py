@@ -38,7 +38,8 @@ def create_app(settings: Settings, engine: Engine | None = None, admin_token: st
     """``admin_token``: the token ``companion ingest`` must show to hand this server its job
     (empty: the admin route is off)."""
     engine = engine or Engine(settings)
-    engine.sync = engine.sync or sync.Scheduler.configured(settings, engine)
+    # getattr: an engine built elsewhere (a test's stand-in) may carry no scheduler at all
+    engine.sync = getattr(engine, "sync", None) or sync.Scheduler.configured(settings, engine)
     limiter = RateLimiter(settings.rate_limit_per_minute, 60.0)
     ctx = Context(settings, limiter, client_key, query_log=engine.query_log, engine=engine)
     app = FastAPI(
