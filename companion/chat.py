@@ -6,6 +6,7 @@ import logging
 import time
 import unicodedata
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from typing import Any
 
 from companion.answering import Answerer, smalltalk
@@ -161,12 +162,20 @@ class ChatService:
             plan = self.planner.plan(q, state, page_film)
             log.info("plan: %s", plan.public())
             final: Answer | None = None
+            held: list[str] = []  # an off-topic question's pieces wait for its outcome
             for item in self._execute(plan, history, spoilers):
                 if isinstance(item, Answer):
                     final = item
+                elif plan.offtopic:
+                    held.append(item)
                 else:
                     yield item
             assert final is not None, "every plan ends with an answer"
+            if plan.offtopic and final.declined:  # "whats 17 times 23": not a gap in the archive
+                plan = replace(plan, kind="out_of_scope")
+                final = smalltalk.out_of_scope(self.entities())
+                held = list(stream_pieces(final.text))
+            yield from held
             final.plan = plan.public()
             final.context = next_context(plan, final, state, self.entities()).public()
             yield self._finish(asked, final, list(plan.films), started)
@@ -345,6 +354,11 @@ def next_context(plan: Plan, answer: Answer, before: Context, ents: Entities) ->
     elif answer.kind == "list" and len(listed) == 1:
         films = listed
     person = plan.person or (plan.query.person if plan.query else "") or before.person
+    reviewers = {str(c.get("reviewer")) for c in answer.cards if c.get("reviewer")}
+    if plan.aspect == "reviewer" and len(reviewers) == 1:
+        person = reviewers.pop()  # "who reviewed Moon?" then "what else did she review?"
+    elif plan.query is not None and plan.query.reviewer:
+        person = plan.query.reviewer
     if answer.kind == "answer" and not answer.declined:
         quoted = " ".join(c.quote for c in answer.citations)
         named = [p for p in ents.people if p in quoted]

@@ -136,7 +136,15 @@ _SYNONYMS = {
     "direct": {"direct", "director", "directed"},
     "call": {"call", "nam", "known"},
     "nam": {"call", "nam", "known"},
-    "set": {"set", "tak", "place"},
+    "set": {"set", "tak", "place", "locat"},
+    "tak": {"set", "tak", "place", "locat"},
+    "place": {"set", "tak", "place", "locat"},
+    "music": {"music", "score", "compos", "soundtrack"},
+    "compos": {"music", "score", "compos", "soundtrack"},
+    "soundtrack": {"music", "score", "compos", "soundtrack"},
+    "film": {"shot", "film", "locat"},
+    "shot": {"shot", "film", "locat"},
+    "villain": {"villain", "antagonist"},
 }
 
 

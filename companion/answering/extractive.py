@@ -42,6 +42,7 @@ class Thresholds:
 
 
 _FOCUS = re.compile(r"\s*\([^()]*\)\s*$")
+_SCORE_WORD = re.compile(r"\b(score)\b")
 
 
 def _listing(items: list[str]) -> str:
@@ -142,7 +143,7 @@ class ExtractiveAnswerer:
             # The film's own name is in half its review's sentences: it says nothing about
             # which sentence answers, so it does not count towards overlap.
             wanted = asked - terms(p.film) or asked
-            have = terms(s)
+            have = terms(s) | set(_SCORE_WORD.findall(s.lower()))  # "score" is the music here
             hits = sum(1 for w in wanted if expand({w}) & have)
             overlap = hits / len(wanted) if wanted else 0.0
             score = 0.50 * cosine(q_vec, vec) + 0.35 * overlap + 0.15 * (p.score / top)

@@ -24,7 +24,8 @@ _VERDICT = re.compile(
     r"(?:like|love|hate|dislike|enjoy|rate|recommend)|"
     r"(?:is|was)\s+.{1,80}?\s+(?:any\s+good|good|worth\s+(?:it|watching|seeing|a\s+watch))|"
     r"verdict|rating|rated|score|how\s+many\s+stars|thumbs\s+up|"
-    r"(?:blog'?s?|your)\s+(?:take|opinion|review)\s+(?:on|of)|how\s+(?:good|bad)\s+is)\b",
+    r"(?:blog'?s?|your)\s+(?:take|opinion|review)\s+(?:on|of)|how\s+(?:good|bad)\s+is|"
+    r"thoughts?\s+(?:on|about)|opinion\s+(?:on|of|about)|how\s+was\s+(?!it\s+(?:made|shot|filmed)))\b",
     re.IGNORECASE,
 )
 
@@ -46,7 +47,10 @@ _KIND = (
 _DESCRIBE = re.compile(
     rf"(?:\b(?:the|that|a|an)\s+(?:[\w'-]+\s+){{0,3}}?(?:{_KIND})\s+"
     r"(?:where|about|in\s+which|from|that|who|whose|when|set|starring|featuring)\b|"
-    rf"\b(?:which|what)\s+(?:{_KIND})\s+(?:is|was|has|had|where|about|features?|shows?)\b)",
+    rf"\b(?:which|what)\s+(?:{_KIND})\s+(?:is|was|has|had|where|about|features?|shows?)\b|"
+    rf"\b(?:there'?s|one)\s+(?:one\s+)?(?:where|in\s+which|about\s+a)\b|"
+    rf"\b(?:film|movie)\s+(?:with|about)\s+(?:a|an|some)\s+\w+\s+(?:\w+\s+)?(?:who|that|which|"
+    r"driving|living|trying|looking|falling|going|learning|picking)\b)",
     re.IGNORECASE,
 )
 

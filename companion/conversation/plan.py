@@ -64,6 +64,7 @@ class Plan:
     exclude_urls: tuple[str, ...] = ()  # "the other review": leave out what was cited
     suggestions: tuple[str, ...] = ()  # "did you mean": films close to a misspelt title
     unknown: str = ""  # a title the archive does not have ("Jaws 2?")
+    offtopic: bool = False  # nothing in it about films: declined as out of scope, not "not found"
     planner: str = "rules"
 
     def public(self) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from companion.conversation import rules
 from companion.conversation.classify import ExampleClassifier
 from companion.conversation.intent import describes_film, intent_of
 from companion.conversation.plan import ArchiveQuery, Context, Plan
+from companion.text import STOPWORDS
 
 
 class Planner(Protocol):
@@ -49,11 +50,9 @@ class RulePlanner:
         wrong_year = _other_year(found, ents, rest)
         if wrong_year:  # "Dune (1984)", "Blade Runner 2099": another film than the one reviewed
             return Plan("passages", rest, unknown=wrong_year)
-        asked_about = rules.DID_REVIEW.search(rest)
-        if asked_about and not found.films and not found.suggestions:
-            title = asked_about.group(1).strip()
-            if title[:1].isupper() and not (found.reviewer or found.label):
-                return Plan("passages", rest, unknown=title)
+        unknown = self._unknown_title(rest, found, context, page_film, ents)
+        if unknown:  # "did you review Inception?", "what did you think of jaws"
+            return Plan("passages", rest, unknown=unknown)
         if found.suggestions and not found.films:
             return Plan("film", rest, suggestions=tuple(found.suggestions), source="typo")
         archive = self._archive(rest, found, context, ents)
@@ -62,11 +61,45 @@ class RulePlanner:
         films, source = found.films, ("typo" if found.typos else "question")
         if not films:
             films, source = self._referred(rest, context, ents)
+        last = context.films[0] if context.films else ""
+        if len(films) == 1 and last and last != films[0] and rules.COMPARE_BACK.search(rest):
+            films = [last, films[0]]  # "is it better than Ex Machina?" while talking about Her
         if len(films) >= 2 and rules.COMPARE.search(rest):
             return Plan("compare", rest, films=tuple(films), source=source)
         if films:
             return self._about_films(rest, films, source, context, found)
         return self._open(rest, context, page_film, found, ents)
+
+    def _unknown_title(
+        self, text: str, found: Mentions, context: Context, page_film: str, ents: Entities
+    ) -> str:
+        """A title the archive does not have, where the question's shape says a title is
+        meant: "did you review X?", "what did you think of X", "who plays X"."""
+        if found.films or found.suggestions or found.reviewer or found.label or found.person:
+            return ""
+        if found.years or rules.archive_query(text, found) is not None:
+            return ""  # "what did you review in 2023?", "did you review anything good lately?"
+        about = bool(context.films or page_film)
+        for frame in (rules.DID_REVIEW, rules.VERDICT_FRAME, rules.FACT_FRAME):
+            m = frame.search(text)
+            if not m:
+                continue
+            title = m.group(1).strip(" .?!")
+            if not title or rules.REFERENCE.match(title) or rules.REFERS_BACK.search(title):
+                return ""
+            if rules.ORDINAL.search(title):
+                return ""  # "the second one in that list"
+            unknown_words = [
+                w
+                for w in rules.WORDS.findall(title.lower())
+                if len(w) > 3 and w not in STOPWORDS and not _known_word(ents, w)
+            ]
+            if frame is rules.FACT_FRAME:  # "who plays the godfather", not "the astronaut" of Moon
+                return title if unknown_words and not about else ""
+            if about and not (title[:1].isupper() or unknown_words):
+                return ""  # "what did you think of the ending?" about the film in focus
+            return title
+        return ""
 
     # -- the archive as a whole -----------------------------------------------------------
 
@@ -78,6 +111,9 @@ class RulePlanner:
         person = found.person
         if not person and rules.PERSON_REF.search(text) and not found.films:
             person = self._person_referred(text, context, ents)
+        if person in ents.reviewers:  # "what else did she review?" after "Mara Quell"
+            found = replace(found, reviewer=person)
+            person = ""
         asked = rules.archive_query(text, found, person)
         if asked is None:
             return None
@@ -112,7 +148,8 @@ class RulePlanner:
             for name, person in ents.people.items():
                 if wanted in person.roles.get(context.films[0], set()):
                     return name
-        return context.person if context.person in ents.people else ""
+        known = context.person in ents.people or context.person in ents.reviewers
+        return context.person if known else ""
 
     # -- films named or referred to ---------------------------------------------------------
 
@@ -185,12 +222,13 @@ class RulePlanner:
     def _open(
         self, text: str, context: Context, page_film: str, found: Mentions, ents: Entities
     ) -> Plan:
-        entity_like = bool(found.label or found.person or found.reviewer or found.years)
+        entity_like = bool(found.label or found.person or found.reviewer)
         guess = None
         if self._classifier is not None and not entity_like:
             guess = self._classifier.classify(text)
         named = [n for n in rules.NAMES.findall(text) if _known_word(ents, n)]
         on_topic = bool(rules.FILM_WORDS.search(text)) or entity_like or bool(named)
+        entity_like = entity_like or bool(found.years)
         # The nearest examples decide small talk and out-of-scope only when the message is
         # close to one of them and says nothing about films ("what is the spice melange?" is
         # nearest to "what can you do?", but not near: it is a question for the reviews).
@@ -230,7 +268,7 @@ class RulePlanner:
             return self._about_films(text, [film], source, context, found)
         if found.label and rules.LISTING.search(text):
             return Plan("archive", text, query=ArchiveQuery(label=found.label))
-        return Plan("passages", text)
+        return Plan("passages", text, offtopic=not on_topic and not rules.describes(text))
 
     def _implied_film(
         self, text: str, context: Context, page_film: str, ents: Entities
@@ -255,7 +293,8 @@ class RulePlanner:
 
 _LISTING_WORDS = frozenset(
     """review reviews reviewed wrote write written writes film films movie movies all list
-    what which did does has have by other else more any show me tell every""".split()
+    what which did does has have by other else more any show me tell every he she they him
+    her them it his their its""".split()
 )
 
 

@@ -15,8 +15,9 @@ _SMALLTALK: list[tuple[Act, re.Pattern[str]]] = [
     (
         "greeting",
         re.compile(
-            r"^(?:hi+|hello+|hey+|hiya|howdy|yo|sup|greetings|good\s+(?:morning|afternoon|evening)|"
-            r"what'?s\s+up)(?:\s+(?:there|all|again|friend|everyone|companion|bot))?\W*$",
+            r"^(?:h+i+y*a*|h+e+l+o+|h+e+y+a*|hiya|howdy|yo+|sup|greetings|"
+            r"good\s+(?:morning|afternoon|evening)|what'?s\s+up|wh?a+s+u+p+)"
+            r"(?:\s+(?:there|all|again|friend|everyone|companion|bot|folks|guys))?\W*$",
             _I,
         ),
     ),
@@ -30,7 +31,15 @@ _SMALLTALK: list[tuple[Act, re.Pattern[str]]] = [
             _I,
         ),
     ),
-    ("bye", re.compile(r"^(?:bye|goodbye|see\s+(?:you|ya)|later|good\s*night|cya)\W*$", _I)),
+    (
+        "bye",
+        re.compile(
+            r"^(?:(?:ok(?:ay)?|right|thanks|cheers|gotta\s+go|got\s+to\s+go|i\s+have\s+to\s+go)"
+            r"[\s,!.]*)*(?:bye+|goodbye|see\s+(?:you|ya)(?:\s+later)?|later|good\s*night|cya|ttyl)"
+            r"\W*$",
+            _I,
+        ),
+    ),
     (
         "help",
         re.compile(
@@ -42,8 +51,8 @@ _SMALLTALK: list[tuple[Act, re.Pattern[str]]] = [
     (
         "identity",
         re.compile(
-            r"^(?:who|what)\s+are\s+you\W*$|^are\s+you\s+(?:a\s+)?(?:bot|robot|human|real|an?\s+ai)"
-            r"\W*$",
+            r"^(?:who|what)\s+(?:are|r)\s+(?:you|u)\W*$|^(?:are|r)\s+(?:you|u)\s+(?:a\s+)?"
+            r"(?:bot|robot|human|real|an?\s+ai|ai|person|chatbot|machine)\b[\w\s]*\W*$",
             _I,
         ),
     ),
@@ -77,7 +86,8 @@ REVIEWED_IN = re.compile(
 DECADE = re.compile(r"\b(?:the\s+)?(?:(19|20)?([0-9])0)'?s\b", _I)
 LISTING = re.compile(
     r"\b(?:list|which|what|any|all|every|show|name|films?|movies?|reviews?|reviewed|"
-    r"did\s+\w+\s+review|wrote|write|written|by|more|else|other)\b",
+    r"did\s+\w+\s+review|wrote|write|written|by|more|else|other|anything|something|"
+    r"stuff)\b",
     _I,
 )
 COMPARE = re.compile(
@@ -121,7 +131,9 @@ ORDINALS = {
 }
 PERSON_REF = re.compile(
     r"\b(?:by\s+(?:him|her|them)|his|their|that\s+(?:director|actor|actress|person|guy)|"
-    r"this\s+(?:director|actor|actress)|more\s+from|else\s+(?:did|has)\s+(?:he|she|they))\b",
+    r"this\s+(?:director|actor|actress)|more\s+from|else\s+(?:did|has|is|was)\s+(?:he|she|they)|"
+    r"(?:is|was|are|were)\s+(?:he|she|they)\s+in|(?:he|she|they)\s+(?:is|was|are|were)\s+in|"
+    r"(?:did|does|has)\s+(?:he|she|they)\s+(?:review|direct|make|star|act|write))\b",
     _I,
 )
 FOLLOW_YEAR = re.compile(
@@ -143,7 +155,7 @@ BARE_TITLE = re.compile(
     r"\s*\??"
 )
 DID_REVIEW = re.compile(
-    r"\b(?:did|has|have)\s+(?:the\s+blog|you|anyone|the\s+site)\s+(?:ever\s+)?review(?:ed)?\s+"
+    r"\b(?:did|has|have)\s+(?:the\s+blog|you|u|anyone|the\s+site)\s+(?:ever\s+)?review(?:ed)?\s+"
     r"(.+?)(?:\s+(?:with|by|from|starring)\b.*)?\s*\??$",
     _I,
 )
@@ -153,6 +165,34 @@ LIKE_TITLE = re.compile(
 REFERS_BACK = re.compile(
     r"\b(?:other|another|second|same|sequel|original|him|her|them|it|that|this|those)\b", _I
 )
+VERDICT_FRAME = re.compile(
+    r"\b(?:think\s+of|thoughts\s+on|opinion\s+(?:on|of)|(?:did|have)\s+(?:you|u|the\s+blog)\s+"
+    r"(?:ever\s+)?(?:review(?:ed)?|see|seen|watch(?:ed)?|cover(?:ed)?))\s+(?:the\s+(?:film|movie)\s+)?"
+    r"(?P<title>[\w'’:&. -]{2,60}?)\s*[?.!]*$",
+    _I,
+)
+FACT_FRAME = re.compile(
+    r"\bwho\s+(?:plays|played|directed|stars\s+in|is\s+in|was\s+in|wrote)\s+(?P<title>[\w'’:&. -]{2,60}?)"
+    r"\s*[?.!]*$",
+    _I,
+)
+REFERENCE = re.compile(
+    r"^(?:it|this|that|this\s+one|that\s+one|the\s+(?:film|movie|other\s+one|sequel|original|"
+    r"first\s+one|second\s+one|last\s+one|lead|villain|hero|main\s+character|robot)|him|her|"
+    r"them)$",
+    _I,
+)
+COMPARE_BACK = re.compile(
+    r"\b(?:better|worse|scarier|funnier|sadder|stronger|weaker)\s+than\b|\bcompared?\s+(?:to|with)\b|"
+    r"\b(?:vs\.?|versus)\b|\bor\b.{0,40}\?\s*$",
+    _I,
+)
+
+
+def describes(text: str) -> bool:
+    return describes_film(text)
+
+
 QUESTION_WORD = re.compile(
     r"(?:who|what|which|how|where|when|why|is|are|do|does|did|can|could|should|tell|show|"
     r"give|list|any|recommend)\b",
@@ -166,7 +206,8 @@ SMALLTALK_WORDS = frozenset(
     again friend everyone thanks thank you thx cheers great cool nice awesome perfect
     brilliant lovely much lot mate ok okay got it bye goodbye see later night help what can
     do how does this work who are you bot robot human real ai made is chat use ask kind
-    questions answer know about going doing today well fine""".split()
+    questions answer know about going doing today well fine r u gotta go person or an real
+    yeah yes sure thx ty hiya yo hey hi""".split()
 )
 
 
@@ -184,7 +225,9 @@ def content(text: str) -> list[str]:
 
 WATCH_NEXT = re.compile(
     r"\bwhat\s+(?:should|shall|can|could|would)\s+i\s+(?:watch|see)\b|\bwhat\s+to\s+watch\b|"
-    r"\bwatch\s+(?:next|after)\b|\bgive\s+me\s+(?:a\s+)?(?:recommendation|suggestion)",
+    r"\bwatch\s+(?:next|after)\b|\bgive\s+me\s+(?:a\s+)?(?:recommendation|suggestion)|"
+    r"\b(?:anything|something|films?|movies?|more)\s+(?:similar|like\s+(?:this|that|it))\b|"
+    r"\bsimilar\s+(?:films?|movies?|ones?|stuff)\b|^\W*similar\W*$",
     _I,
 )
 
@@ -207,6 +250,29 @@ def _noun_misspelt(text: str) -> bool:
 
     words = [w for w in WORDS.findall(text.lower()) if len(w) >= 4]
     return any(fuzz.ratio(w, n) >= 80 for w in words for n in _NOUNS)
+
+
+FILLER = frozenset(
+    """review reviews reviewed wrote write written film films movie movies all list what which
+    did does has have by other else more any show me tell every anything something stuff got
+    blog you your with about labelled tagged genre genres kind sort type like please pls some
+    are there were is was the a an of on in for from get see watch seen ones one good best
+    worst top rated how many""".split()
+)
+
+
+def label_only(text: str, label: str) -> bool:
+    """ "any horror films?", "cyberpunk stuff?": the message is the label and words that ask
+    for a list; a description that happens to use a label's word ("an alien woman driving a
+    van around Scotland") is not."""
+    label_words = set(WORDS.findall(label.lower()))
+    label_words |= {w + "s" for w in label_words} | {w.rstrip("s") for w in label_words}
+    other = [
+        w
+        for w in WORDS.findall(text.lower())
+        if w not in FILLER and w not in label_words and len(w) > 2
+    ]
+    return len(other) <= 1
 
 
 def only_smalltalk_words(text: str) -> bool:
@@ -246,8 +312,8 @@ def archive_query(text: str, found: Mentions, person: str = "") -> ArchiveQuery 
         top = TOP_N.search(text)
         if top:
             limit = int(SMALL.get(top.group(1).lower(), top.group(1)))
-        elif not PLURAL.search(text):
-            limit = 1
+        elif not PLURAL.search(text) or sort == "score":
+            limit = 1  # "best-rated films": every film that shares the best score
     low = high = None
     if m := SCORE.search(text):
         value = float(m.group(1)) / float(m.group(2))
@@ -265,7 +331,13 @@ def archive_query(text: str, found: Mentions, person: str = "") -> ArchiveQuery 
     filtered = bool(
         found.reviewer
         or (person and listing)
-        or (found.label and (listing or count or superlative) and noun and not describes_film(text))
+        or (
+            found.label
+            and label_only(text, found.label)
+            and (noun or listing)
+            and not describes_film(text)
+            and not wants_recommendation(text)
+        )
         or ((years or decade or reviewed_year) and (listing or count or superlative))
         or low is not None
     )
