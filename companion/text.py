@@ -187,7 +187,8 @@ class TitleMatcher:
     def __init__(self, title: str) -> None:
         words = r"\s+".join(re.escape(w) for w in title.split())
         sequel = r"(?!\s+(?:\d{1,2}\b|I{2,3}\b|IV\b|Part\b|Returns\b|Reloaded\b|Revolutions\b))"
-        body = rf"(?<![\w'’]){words}(?![\w'’]){sequel}"
+        # A possessive is still the film ("Moon's score"); any other apostrophe is a word.
+        body = rf"(?<![\w'’]){words}(?:(?=['’]s\b)|(?![\w'’])){sequel}"
         strict = title.lower() in STOPWORDS or len(title) <= 3
         self._cased = re.compile(body)
         self._any = None if strict else re.compile(body, re.IGNORECASE)

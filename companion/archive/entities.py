@@ -180,6 +180,7 @@ class Entities:
     def _films_in(self, text: str) -> list[str]:
         folded = f" {fold(text)} "
         words = set(folded.split()) | {w.lower() for w in _TOKEN.findall(text)}
+        words |= {re.sub(r"['’]s$", "", w) for w in words}  # "Moon's score"
         candidates = {t for w in words for t in self._by_word.get(w, ())}
         hits = [
             t

@@ -194,7 +194,8 @@ def describes(text: str) -> bool:
 
 
 QUESTION_WORD = re.compile(
-    r"(?:who|what|which|how|where|when|why|is|are|do|does|did|can|could|should|tell|show|"
+    r"(?:who|what|which|how|where|when|why|is|are|was|were|has|have|will|would|do|does|did|can|"
+    r"could|should|tell|show|"
     r"give|list|any|recommend)\b",
     _I,
 )

@@ -104,11 +104,6 @@ def test_a_snapshot_is_built_once_however_many_threads_ask() -> None:
     assert got == [1] * 8 and snap.get() == 1 and builds == [2]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="companion/text.py:182 refuses any apostrophe after a title, so a possessive "
-    '("Arrival\'s ending") names no film',
-)
 @pytest.mark.parametrize("question", ["How does Jaws's ending work?", "Was Moon’s score good?"])
 def test_a_possessive_still_names_the_film(index: FilmIndex, question: str) -> None:
     assert index.named_in(question) != []
