@@ -159,19 +159,21 @@ def test_chat_ui_handler_tells_a_flooding_fan_to_wait(tmp_path: Path) -> None:
     ctx = Context(settings(tmp_path), RateLimiter(1, 60), lambda r: "fan", engine=FakeEngine(None))
     ui = ChatUI(ctx, compact=True)
     request = SimpleNamespace(client=SimpleNamespace(host="127.0.0.1"), headers={})
-    *_, (history, box, ids) = ui.submit("Who voices Samantha?", [], "", False, {}, request)  # type: ignore[arg-type]
+    *_, (history, box, ids, state) = ui.submit(
+        "Who voices Samantha?", [], "", False, {}, {}, request
+    )  # type: ignore[arg-type]
     assert (
         "Scarlett Johansson" in history[-1]["content"] and 'target="_top"' in history[-1]["content"]
     )
     assert box == "" and ids == {1: "a1"}
     # The chat's own box empties once and is then left alone while the answer streams.
-    boxes = [b for _, b, _ in ui.submit_in_chat("Who?", [], "", False, {}, request)]  # type: ignore[arg-type]
+    boxes = [b for _, b, _, _ in ui.submit_in_chat("Who?", [], "", False, {}, {}, request)]  # type: ignore[arg-type]
     assert boxes[0] == "" and len(boxes) > 1
     assert all(isinstance(b, dict) and b.get("__type__") == "update" for b in boxes[1:])
-    *_, (history, _, _) = ui.submit("Again?", history, "", False, ids, request)  # type: ignore[arg-type]
+    *_, (history, _, _, _) = ui.submit("Again?", history, "", False, ids, state, request)  # type: ignore[arg-type]
     assert history[-1]["content"] == "You're asking faster than I can read — please wait 60 s."
     broken = ChatUI(
         Context(settings(tmp_path), RateLimiter(9, 60), str, engine=FakeEngine(None, True))
     )
-    *_, (history, _, _) = broken.submit("Who?", [], "", False, {}, request)  # type: ignore[arg-type]
+    *_, (history, _, _, _) = broken.submit("Who?", [], "", False, {}, {}, request)  # type: ignore[arg-type]
     assert history[-1]["content"] == "The archive is unavailable."
