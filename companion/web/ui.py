@@ -26,21 +26,77 @@ from companion.web.render import answer_markdown, escape_md
 
 log = logging.getLogger(__name__)
 
-# Gradio's Markdown opens every link in a new tab; in the widget a citation should open the
-# post in the blog's own window instead.
+# The compact chat's page script. Gradio's Markdown opens every link in a new tab; in the
+# widget a citation should open the post in the blog's own window instead. In the widget (its
+# page's origin arrives as ?parent_origin=, checked against the real parent where the browser
+# tells it) the chat and the widget talk by postMessage, sending only to that origin and
+# accepting only from it: the widget's header holds the spoiler switch (the chat's own is
+# hidden), and Escape in the chat closes the panel. ?placeholder= (the blog's own words) is set
+# as an attribute, never parsed.
 TOP_LINKS = """<script>
-new MutationObserver(function () {
-  document.querySelectorAll('#companion-chat a[href^="http"]').forEach(function (a) {
-    if (a.target !== "_top") { a.target = "_top"; }
+(function () {
+  "use strict";
+  if (window.__companionEmbed) return;
+  window.__companionEmbed = true;
+  var q = new URLSearchParams(window.location.search);
+  var hint = (q.get("placeholder") || "").replace(/\\s+/g, " ").trim().slice(0, 120);
+  var parent = q.get("parent_origin") || "";
+  var linked = false;
+  try {
+    var u = new URL(parent);
+    linked = window.parent !== window && u.origin === parent &&
+      (u.protocol === "https:" || u.protocol === "http:");
+  } catch (e) {}
+  var ancestors = window.location.ancestorOrigins;
+  if (linked && ancestors && ancestors.length && ancestors[0] !== parent) linked = false;
+  var told = false;
+  function box() { return document.querySelector("#companion-question textarea"); }
+  function tell(type) { if (linked) window.parent.postMessage({companion: type}, parent); }
+  new MutationObserver(function () {
+    document.querySelectorAll('#companion-chat a[href^="http"]').forEach(function (a) {
+      if (a.target !== "_top") { a.target = "_top"; }
+    });
+    var b = box();
+    if (b && hint && b.placeholder !== hint) { b.placeholder = hint; }
+    if (b && !told) { told = true; tell("ready"); }
+  }).observe(document.documentElement, {subtree: true, childList: true});
+  if (!linked) return;
+  document.documentElement.classList.add("companion-in-widget");
+  window.addEventListener("message", function (e) {
+    var d = e.data;
+    if (e.origin !== parent || e.source !== window.parent || !d || typeof d !== "object") return;
+    if (d.companion === "spoilers") {
+      var c = document.querySelector("#companion-spoilers input[type=checkbox]");
+      if (c && c.checked !== (d.value === true)) { c.click(); }
+    } else if (d.companion === "focus" && box()) {
+      box().focus();
+    }
   });
-}).observe(document.documentElement, {subtree: true, childList: true});
+  document.addEventListener("keydown", function (e) {
+    if (e.key === "Escape") { tell("escape"); }
+  });
+})();
 </script>"""
 
-# The widget's panel is small: no page padding, no footer, the question box always in view.
+# The widget's panel is small: its own header sits above, so no page padding, no footer, no
+# box around the chat; the chat takes the height left over and the question box stays in view
+# at the bottom at any panel size. In the widget the header holds the spoiler switch and the
+# "new conversation" action, so the chat's own checkbox and clear button are hidden there.
 COMPACT_CSS = """
-.gradio-container { padding: 6px !important; min-height: 0 !important; }
-.gradio-container > .main { gap: 6px !important; }
+html, body { height: 100%; margin: 0; }
+.gradio-container { padding: 0 !important; min-height: 0 !important; height: 100vh !important; }
+.gradio-container > .main { padding: 8px !important; gap: 8px !important; }
+.gradio-container > .main, .gradio-container .wrap:has(> .contain), .gradio-container .contain,
+.gradio-container .contain > .column {
+  display: flex !important; flex-direction: column !important; flex: 1 1 auto; min-height: 0 !important;
+}
+#companion-chat { flex: 1 1 0 !important; height: auto !important; min-height: 160px; }
+#companion-chat .bubble-wrap { padding-top: 4px !important; }
+#companion-chat .message-row { margin: 12px 6px 6px !important; }
 footer { display: none !important; }
+.companion-in-widget #companion-spoilers { display: none !important; }
+.companion-in-widget #companion-chat { border: 0 !important; box-shadow: none !important; }
+.companion-in-widget #companion-chat .icon-button-wrapper.top-panel { display: none !important; }
 """
 
 TITLE = "Ask the Astromech"

@@ -110,7 +110,7 @@ def test_spoiler_toggle_and_thumbs_down_in_the_widget(browser, server: str, blog
     box.press("Enter")
     frame.get_by_text("turn on spoilers to see them").wait_for(timeout=60_000)
 
-    frame.locator("#companion-spoilers input[type=checkbox]").check()
+    page.locator("#companion-spoilers-switch").click()  # the panel's header holds the switch
     box.fill("How does Her end, then?")
     box.press("Enter")
     for _ in range(300):  # visible text only: the passage under "Show passage" is hidden
