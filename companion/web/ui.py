@@ -93,6 +93,7 @@ html, body { height: 100%; margin: 0; }
 #companion-chat { flex: 1 1 0 !important; height: auto !important; min-height: 160px; }
 #companion-chat .bubble-wrap { padding-top: 4px !important; }
 #companion-chat .message-row { margin: 12px 6px 6px !important; }
+#companion-chat .message-buttons .icon-button-wrapper { margin: 0 6px !important; }
 footer { display: none !important; }
 .companion-in-widget #companion-spoilers { display: none !important; }
 .companion-in-widget #companion-chat { border: 0 !important; box-shadow: none !important; }
