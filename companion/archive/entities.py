@@ -18,7 +18,7 @@ from typing import Any
 
 from companion.archive.base import Store
 from companion.archive.records import PostRecord
-from companion.text import STOPWORDS, TitleMatcher
+from companion.text import DOMAIN_WORDS, STOPWORDS, TitleMatcher
 
 _TOKEN = re.compile(r"[\w'’]+")
 # Capitalised words on one line (a heading above a paragraph is not part of a name).
@@ -186,7 +186,7 @@ class Entities:
             t
             for t in sorted(candidates)
             if self._matchers[t].search(text)
-            or (len(t.split()) > 1 and f" {self._folded[t]} " in folded and self._folded[t])
+            or (len(t.split()) > 1 and self._folded[t] and _whole(self._folded[t], folded))
         ]
         # "Blade Runner 2049" also contains "Blade Runner": keep the longest match only
         # (but "Blade Runner or 2049?" names both).
@@ -207,7 +207,11 @@ class Entities:
 
         words = [fold(w) for w in _TOKEN.findall(text)]
         words = [w for w in words if w]
-        unknown = {i for i, w in enumerate(words) if w not in self.vocabulary and len(w) >= 4}
+        unknown = {
+            i
+            for i, w in enumerate(words)
+            if w not in self.vocabulary and len(w) >= 4 and w not in _NEVER_TYPOS
+        }
         if not unknown:
             return {}, []
         typos: dict[str, str] = {}
@@ -302,6 +306,22 @@ class Entities:
         return fold(word) in self.proper.get(film, set())
 
 
+_SEQUEL_NEXT = re.compile(r"^(?:\d{1,2}|ii|iii|iv|part|returns|reloaded|revolutions)\b")
+# The chat's own words: a "blog" the reviews never mention is not a misspelt "Blob".
+_NEVER_TYPOS = frozenset(DOMAIN_WORDS | STOPWORDS | {"blog", "blogs", "reviewer", "reviewers"})
+
+
+def _whole(folded_title: str, folded_text: str) -> bool:
+    """The title as whole words, and not the start of a sequel's ("Men in Black II")."""
+    at = folded_text.find(f" {folded_title} ")
+    while at >= 0:
+        after = folded_text[at + len(folded_title) + 2 :]
+        if not _SEQUEL_NEXT.match(after):
+            return True
+        at = folded_text.find(f" {folded_title} ", at + 1)
+    return False
+
+
 def _title_slot(title: str) -> re.Pattern[str]:
     """A title that is also a common word ("Her"), typed in lower case where only a title
     fits: "what did u think of her", "is it better than her?"."""
@@ -327,8 +347,9 @@ def _aliases(folded: dict[str, str]) -> dict[str, str]:
         words = f.split()
         if len(words) >= 4 and words[1] not in STOPWORDS:
             found[" ".join(words[:2])].append(title)
-        if len(words) >= 2 and words[-1].isdigit() and len(words[-1]) == 4:
-            found[words[-1]].append(title)
+        number = words[-1] if len(words) >= 2 else ""
+        if number.isdigit() and len(number) == 4 and not 1880 <= int(number) <= 2035:
+            found[number].append(title)  # "2049", but never a year ("Godzilla 2000")
     return {alias: ts[0] for alias, ts in found.items() if len(ts) == 1}
 
 
