@@ -121,3 +121,16 @@ def test_cards_escape_what_comes_from_posts() -> None:
     assert "<img" not in html and "<a " not in html and "<b>" not in html
     assert "ignored second line" not in md
     assert "**Her (2013)**" in md and "**9/10**" in md and "[1]" in md
+
+
+@pytest.mark.parametrize("kind", ["list", "comparison", "smalltalk"])
+def test_lists_comparisons_and_small_talk_render_their_text_inert(kind: str) -> None:
+    """Film titles, reviewer names and quotes in these answers come from posts."""
+    answer = Answer(
+        "2 films reviewed by Ada <b>:\n- <img src=x onerror=alert(1)> (2013) — [x](javascript:a) [1]",
+        kind=kind,
+        cards=[{"film": "<img src=x onerror=alert(1)>", "verdict": "", "reviewer": "Ada <b>"}],
+    )
+    html = _MD.render(answer_markdown(answer))
+    assert "<img" not in html and "<a " not in html and "<b>" not in html
+    assert "&lt;img src=x onerror=alert(1)&gt;" in html
