@@ -329,3 +329,22 @@ def test_phone_screenshot_for_the_docs(browser, server: str, blog) -> None:
     if os.environ.get("UPDATE_DOCS_SCREENSHOT"):  # refresh the README's picture on purpose
         shutil.copy(shot, ROOT / "docs" / "widget-phone.png")
     page.close()
+
+
+def test_left_side_and_open_on_load(browser, server: str, blog) -> None:
+    html = BLOG_PAGE.format(server=server).replace(
+        'data-accent="#c2410c"', 'data-accent="#c2410c" data-position="left" data-open="true"'
+    )
+    page = blog_page(browser, blog, server, "left-open.html", html, DESKTOP)
+    page.locator("#companion-panel").wait_for(state="visible", timeout=5_000)
+    page.frame_locator("#companion-panel iframe").locator("#companion-question textarea").wait_for(
+        timeout=60_000
+    )
+    panel = page.locator("#companion-panel").bounding_box()
+    launcher = page.locator("#companion-launcher").bounding_box()
+    assert panel is not None and launcher is not None
+    assert panel["x"] == 20 and launcher["x"] == 20, (panel, launcher)
+    assert page.evaluate(DEEP_FOCUS) == "BODY", "opening on load leaves the page's focus alone"
+    page.locator("#companion-launcher").click()
+    assert_closed(page)
+    page.close()
