@@ -223,9 +223,9 @@ class ChatService:
                 self.cards.recommend(films) if films else self.cards.recommend_theme(plan.theme)
             )
         elif plan.unknown:  # named in the decline, with the nearest reviews found
-            answer = self.answerer.decline(self.retriever.retrieve(plan.unknown, self._k))
+            answer = self.answerer.decline(self.retriever.retrieve(plan.text, self._k))
             hint = answer.text.split(". ", 1)[1] if ". " in answer.text else ""
-            answer.text = f"The blog hasn't reviewed “{plan.unknown}”, as far as I can find. {hint}"
+            answer.text = f"I couldn't find a review of “{plan.unknown}” on the blog. {hint}"
         if answer is not None:
             yield from stream_pieces(answer.text)
             yield answer
@@ -293,6 +293,9 @@ class ChatService:
         held = 0 if spoilers else held_back(ranked[: self._k])
         for item in self.answerer.stream(q, passages[: self._k], confirmed):
             if isinstance(item, Answer):
+                hidden = [p for p in ranked[: self._k] if p.spoiler]
+                if held and item.declined and self.answerer.should_decline(q, hidden):
+                    held = 0  # the spoilers would not answer it either: no notice on a decline
                 item.held_back = held
                 if held:
                     item.text += f" ({SPOILER_NOTE})"

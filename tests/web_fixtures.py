@@ -119,8 +119,10 @@ def server(cli_env: dict[str, str], blog: Site) -> Iterator[str]:
 CHROMIUM = os.environ.get("COMPANION_TEST_CHROMIUM", "/usr/bin/chromium")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
+    """One Chromium per module: Playwright's sync API keeps an asyncio loop marked running in
+    the main thread while it lives, so a session-wide one breaks later tests' asyncio.run."""
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium (.ci/run does)")
     from playwright.sync_api import sync_playwright

@@ -43,3 +43,7 @@ class Answerer(Protocol):
     def decline(self, passages: list[Passage]) -> Answer:
         """The archive has no answer; ``passages`` are the nearest found."""
         ...
+
+    def should_decline(self, question: str, passages: list[Passage]) -> bool:
+        """These passages do not answer the question (cheap: no model is asked)."""
+        ...

@@ -235,6 +235,9 @@ class LLMAnswerer:
     def decline(self, passages: list[Passage]) -> Answer:
         return self._fallback.decline(passages)
 
+    def should_decline(self, question: str, passages: list[Passage]) -> bool:
+        return self._fallback.should_decline(question, passages)
+
     def stream(
         self, question: str, passages: list[Passage], confirmed: bool = False
     ) -> Iterator[str | Answer]:

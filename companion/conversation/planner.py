@@ -75,8 +75,17 @@ class RulePlanner:
     ) -> str:
         """A title the archive does not have, where the question's shape says a title is
         meant: "did you review X?", "what did you think of X", "who plays X"."""
-        if found.films or found.suggestions or found.reviewer or found.label or found.person:
+        if found.films or found.suggestions:
             return ""
+        if found.reviewer or found.label or found.person:
+            # "did you review Lost in Translation with Scarlett Johansson?" names an unknown
+            # film beside a known person; "did you review anything with her?" names none.
+            m = rules.DID_REVIEW.search(text)
+            title = m.group(1).strip(" .?!") if m else ""
+            named = {found.reviewer, found.label, found.person} - {""}
+            if not title[:1].isupper() or any(n.lower() in title.lower() for n in named):
+                return ""
+            return title if _unknown_words(ents, title) else ""
         if found.years or rules.archive_query(text, found) is not None:
             return ""  # "what did you review in 2023?", "did you review anything good lately?"
         about = bool(context.films or page_film)
@@ -89,12 +98,10 @@ class RulePlanner:
                 return ""
             if rules.ORDINAL.search(title):
                 return ""  # "the second one in that list"
-            unknown_words = [
-                w
-                for w in rules.WORDS.findall(title.lower())
-                if len(w) > 3 and w not in STOPWORDS and not _known_word(ents, w)
-            ]
+            unknown_words = _unknown_words(ents, title)
             if frame is rules.FACT_FRAME:  # "who plays the godfather", not "the astronaut" of Moon
+                role_in = re.search(r"\s+in\s+(?P<film>[A-Z0-9].*)$", title)
+                title = role_in.group("film") if role_in else title  # "Michael Corleone in …"
                 return title if unknown_words and not about else ""
             if about and not (title[:1].isupper() or unknown_words):
                 return ""  # "what did you think of the ending?" about the film in focus
@@ -262,6 +269,7 @@ class RulePlanner:
             and not entity_like
             and not rules.QUESTION_WORD.match(title.group(1))
             and not rules.REFERS_BACK.search(text)
+            and _unknown_words(ents, title.group(1))  # not "Extra film 7 lighthouse scene"
         ):
             return Plan("passages", text, unknown=title.group(1))
         if film:
@@ -322,6 +330,15 @@ def _strangers(text: str, ents: Entities) -> list[str]:
         if len(f.split()) >= 2 and not any(f in k or k in f for k in known if k):
             out.append(phrase)
     return out
+
+
+def _unknown_words(ents: Entities, title: str) -> list[str]:
+    """The words of a supposed title that no review uses: a title, not a keyword search."""
+    return [
+        w
+        for w in rules.WORDS.findall(title.lower())
+        if len(w) > 3 and w not in STOPWORDS and not _known_word(ents, w)
+    ]
 
 
 def _known_word(ents: Entities, word: str) -> bool:
