@@ -229,6 +229,8 @@ class RulePlanner:
     def _open(
         self, text: str, context: Context, page_film: str, found: Mentions, ents: Entities
     ) -> Plan:
+        if describes_film(text) and not rules.THIS.search(text):
+            return Plan("describe", text)  # "the one where …": certain without the examples
         entity_like = bool(found.label or found.person or found.reviewer)
         guess = None
         if self._classifier is not None and not entity_like:
@@ -251,8 +253,6 @@ class RulePlanner:
         recommend = rules.wants_recommendation(text) or (
             guess is not None and clear and guess.kind == "recommend" and on_topic
         )
-        if describes_film(text) and not rules.THIS.search(text):
-            return Plan("describe", text)
         film, source = self._implied_film(text, context, page_film, ents)
         if recommend:
             liked = rules.LIKE_TITLE.search(text)
