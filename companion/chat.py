@@ -14,6 +14,7 @@ from companion.answering.cards import CardMaker
 from companion.answering.compare import Comparer
 from companion.answering.identify import FilmIdentifier
 from companion.answering.listing import ArchiveLister
+from companion.answering.phrasing import RecordPhraser
 from companion.answering.streaming import stream_pieces
 from companion.archive.base import Store
 from companion.archive.entities import Entities
@@ -92,6 +93,7 @@ class ChatService:
         entities: Callable[[], Entities] | None = None,
         lister: ArchiveLister | None = None,
         comparer: Comparer | None = None,
+        phraser: RecordPhraser | None = None,
     ) -> None:
         self.retriever = retriever
         self.answerer = answerer
@@ -105,6 +107,7 @@ class ChatService:
         self.entities = entities
         self.lister = lister
         self.comparer = comparer
+        self.phraser = phraser
         self._k = top_k
         self._max_chars = max_chars
 
@@ -226,6 +229,8 @@ class ChatService:
             answer = self.answerer.decline(self.retriever.retrieve(plan.text, self._k))
             hint = answer.text.split(". ", 1)[1] if ". " in answer.text else ""
             answer.text = f"I couldn't find a review of “{plan.unknown}” on the blog. {hint}"
+        if answer is not None and self.phraser is not None:
+            answer = self.phraser.phrase(plan.text, answer)
         if answer is not None:
             yield from stream_pieces(answer.text)
             yield answer

@@ -213,6 +213,11 @@ def build_chat(
 
         deadline = min(s.llm_timeout, REWRITE_SECONDS)
         planner = LLMPlanner(model.model, planner, entities, deadline)
+    phraser = None
+    if model is not None and s.llm_phrasing and hasattr(model.model, "ainvoke"):
+        from companion.answering.phrasing import RecordPhraser
+
+        phraser = RecordPhraser(model.model, entities, min(s.llm_timeout, REWRITE_SECONDS))
     return ChatService(
         retriever,
         answerer,
@@ -228,4 +233,5 @@ def build_chat(
         entities=entities,
         lister=ArchiveLister(entities),
         comparer=Comparer(store, cards, entities),
+        phraser=phraser,
     )

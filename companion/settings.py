@@ -130,6 +130,12 @@ class Settings(BaseSettings):
         "plan (structured output, checked against the archive's names; the rules decide when "
         "it fails or is late). false: the rules always plan.",
     )
+    llm_phrasing: bool = Field(
+        default=True,
+        description="With a chat model (COMPANION_LLM): the model words the opening sentence "
+        "of lists and comparisons from the exact records shown under it (kept only when every "
+        "film, number and score it states is theirs). false: the rules' sentence always.",
+    )
     min_relevance: float = Field(
         default=0.15,
         description="Below this best-passage cosine similarity the answerer declines "

@@ -101,7 +101,7 @@ class CancellableModel(Protocol):
     ) -> Iterator[str]: ...
 
 
-def _text_of(result: Any) -> str:
+def text_of(result: Any) -> str:
     """A LangChain message or chunk, or a plain string, as text."""
     content = getattr(result, "content", result)
     if isinstance(content, list):
@@ -134,7 +134,7 @@ class ModelCall:
             async for chunk in chunks:
                 if self._stop.is_set():  # the cancellation was swallowed (see OnLoop)
                     return
-                self._events.put(("piece", _text_of(chunk)))
+                self._events.put(("piece", text_of(chunk)))
             self._events.put(("end", None))
         except Exception as exc:  # handed to the reader, which falls back
             self._events.put(("error", exc))
@@ -154,7 +154,7 @@ class ModelCall:
             for chunk in chunks:
                 if self._stop.is_set():
                     return
-                self._events.put(("piece", _text_of(chunk)))
+                self._events.put(("piece", text_of(chunk)))
             self._events.put(("end", None))
         except Exception as exc:
             self._events.put(("error", exc))

@@ -274,3 +274,19 @@ def test_cli_prints_the_answer_as_it_streams_and_once(cli_env, sample_components
     out = run_cli("ask", SAMANTHA, env=env)
     assert out.returncode == 0 and out.stdout.startswith(NOTICE)
     assert out.stdout.count(NOTICE) == 1
+
+
+def test_the_model_words_a_list_from_the_records_and_nothing_more(sample_components, fake) -> None:
+    """Through the factory's wiring (``COMPANION_LLM_PHRASING`` on by default): the opening is
+    the model's, the listed reviews and their citations are the records'; a film from outside
+    the list in the model's words leaves the rules' sentence."""
+    chat = llm_chat(sample_components, fake)
+    rules = llm_chat(sample_components, fake, llm_phrasing=False).ask("which films got 10/10?")
+    _, _, records = rules.text.partition("\n")
+    assert rules.kind == "list" and records
+    fake.then(Behaviour(reply="Only a few films earned a perfect score from the blog."))
+    worded = chat.ask("which films got 10/10?")
+    assert worded.text == f"Only a few films earned a perfect score from the blog.\n{records}"
+    assert [c.doc_id for c in worded.citations] == [c.doc_id for c in rules.citations]
+    fake.then(Behaviour(reply="Lucy earned a perfect score from the blog."))  # Lucy got 5/10
+    assert chat.ask("which films got 10/10?").text == rules.text
