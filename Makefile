@@ -54,6 +54,7 @@ bench: install
 	$(BIN)/python bench/retrieval.py
 	$(BIN)/python bench/latency.py
 	$(BIN)/python bench/load.py
+	$(BIN)/python bench/conversation.py
 	$(BIN)/python bench/film_extraction.py
 	$(BIN)/python bench/verdicts.py
 
