@@ -229,6 +229,8 @@ class RulePlanner:
     def _open(
         self, text: str, context: Context, page_film: str, found: Mentions, ents: Entities
     ) -> Plan:
+        if rules.ARITHMETIC.search(text):
+            return Plan("out_of_scope", text)
         if describes_film(text) and not rules.THIS.search(text):
             return Plan("describe", text)  # "the one where …": certain without the examples
         entity_like = bool(found.label or found.person or found.reviewer)

@@ -176,6 +176,11 @@ FACT_FRAME = re.compile(
     r"\s*[?.!]*$",
     _I,
 )
+# Sums are never about the reviews ("whats 17 times 23"); "/" and "-" are left out: "9/10"
+# is a score and "2010-2015" a span of years.
+ARITHMETIC = re.compile(
+    r"\b\d+(?:\.\d+)?\s*(?:[+*×÷^]|times|plus|minus|divided\s+by|multiplied\s+by)\s*\d", _I
+)
 REFERENCE = re.compile(
     r"^(?:it|this|that|this\s+one|that\s+one|the\s+(?:film|movie|other\s+one|sequel|original|"
     r"first\s+one|second\s+one|last\s+one|lead|villain|hero|main\s+character|robot)|him|her|"

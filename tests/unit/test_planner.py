@@ -156,6 +156,20 @@ def test_an_unknown_title_alone_is_named_in_the_decline(planner: RulePlanner) ->
     assert planner.plan("Jaws 2?", Context()).unknown == "Jaws 2"
 
 
+def test_sums_are_out_of_scope_even_with_a_labels_word(planner: RulePlanner) -> None:
+    """A sum is not about films (on the sample archive "times" is also Interstellar's label
+    "time"), while a score or a span of years is."""
+    assert planner.plan("whats 17 times 23", Context()).kind == "out_of_scope"
+    assert planner.plan("what is 3 + 4?", Context()).kind == "out_of_scope"
+    assert planner.plan("films rated 9/10", Context()).kind == "archive"
+    assert planner.plan("films from 2010-2014", Context()).kind == "archive"
+
+
+def test_keyword_searches_are_not_titles(planner: RulePlanner) -> None:
+    """Words the reviews use are a search, not a title the archive lacks ("Jaws 2")."""
+    assert planner.plan("Deckard genetics score", Context()).unknown == ""
+
+
 def test_a_context_from_a_client_is_untrusted() -> None:
     ctx = Context.from_public(
         {
