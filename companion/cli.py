@@ -120,33 +120,17 @@ def _handed_off(
     show_progress: bool,
 ) -> IngestReport | None:
     """The report of the server that did the job, or None when this process should do it:
-    no server runs on the data folder (or its file is stale), the store is a Chroma server
-    (which mediates itself), or a dry run (it never opens the store)."""
+    no server runs on the data folder, the store is a Chroma server (which mediates itself),
+    or a dry run (it never opens the store)."""
     from companion.web import handoff
 
     if dry_run or settings.chroma_url:
         return None
-    server = handoff.find_server(settings.server_file)
-    if server is None:
-        return None
     job = handoff.IngestJob(handoff.absolute(paths), prune, dry_run, base_url)
-    update, close = handoff.progress_bar(show_progress)
     try:
-        event = handoff.hand_off(server, job, update)
-    except handoff.Stale as exc:
-        logging.getLogger(__name__).info("ignoring %s: %s", settings.server_file, exc)
-        return None
-    except handoff.Lost as exc:
-        _fail(
-            f"the server doing this ingest (pid {server.pid}, {server.url}) stopped before it "
-            f"finished ({exc}); nothing is lost: run the ingest again",
-            2,
-        )
-    finally:
-        close()
-    if event.report is None:
-        _fail(event.message, event.exit)
-    return event.report
+        return handoff.ingest_by_server(settings.server_file, job, show_progress)
+    except handoff.Failed as exc:
+        _fail(str(exc), exc.exit)
 
 
 def _print_ingest(report: IngestReport, settings: Settings, as_json: bool) -> None:

@@ -13,26 +13,31 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from companion.archive import generation
 from companion.chat import ChatService, ChatUnavailable
 from companion.errors import StoreError
 from companion.settings import Settings
 from companion.web.deps import UNAVAILABLE
-from companion.web.schemas import Health
+from companion.web.schemas import Health, SyncHealth
 
 if TYPE_CHECKING:
     from companion.archive.base import Store
     from companion.factory import Components
     from companion.web.handoff import IngestJob
-    from companion.web.sync import Scheduler
     from ingest.pipeline import IngestReport, Progress
 
 log = logging.getLogger(__name__)
 
 CHECK_SECONDS = 1.0  # how often the answer path looks at the generation file
 RETRY_SECONDS = 10.0  # after a failed rebuild, the wait before the next try
+
+
+class SyncStatus(Protocol):
+    """What the engine reads of the scheduled sync (``sync.Scheduler``) for the health check."""
+
+    def health(self) -> SyncHealth: ...
 
 
 class Engine:
@@ -46,7 +51,7 @@ class Engine:
         self._refreshing = threading.Lock()  # held by a rebuild or a handed-over ingest
         self._retry_at = 0.0
         self.last_error = ""
-        self.sync: Scheduler | None = None  # the scheduled sync, when configured (sync.py)
+        self.sync: SyncStatus | None = None  # the scheduled sync, when configured (sync.py)
         from companion.factory import open_query_log
 
         self.query_log = open_query_log(settings)

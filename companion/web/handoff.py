@@ -184,6 +184,40 @@ def hand_off(server: ServerFile, job: IngestJob, on_progress: Callable[[int, int
     raise Lost("the answer ended before the report")
 
 
+class Failed(RuntimeError):
+    """The server took the job and it failed: the message for the editor, and the exit status."""
+
+    def __init__(self, message: str, exit: int) -> None:
+        super().__init__(message)
+        self.exit = exit
+
+
+def ingest_by_server(server_file: Path, job: IngestJob, show_progress: bool) -> IngestReport | None:
+    """The report of the server running on the data folder, which did ``job``; None when
+    none runs (or its file is stale) and the caller should ingest itself. ``Failed`` when the
+    server stopped mid-job or reported an error."""
+    server = find_server(server_file)
+    if server is None:
+        return None
+    update, close = progress_bar(show_progress)
+    try:
+        event = hand_off(server, job, update)
+    except Stale as exc:
+        log.info("ignoring %s: %s", server_file, exc)
+        return None
+    except Lost as exc:
+        raise Failed(
+            f"the server doing this ingest (pid {server.pid}, {server.url}) stopped before it "
+            f"finished ({exc}); nothing is lost: run the ingest again",
+            2,
+        ) from exc
+    finally:
+        close()
+    if event.report is None:
+        raise Failed(event.message, event.exit)
+    return event.report
+
+
 def progress_bar(enabled: bool) -> tuple[Callable[[int, int], None], Callable[[], None]]:
     """The embedding bar a direct ingest shows, fed by the server's events; and its closer."""
     from tqdm import tqdm
