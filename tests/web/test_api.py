@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import itertools
 import json
+import math
+import time
 
 import httpx
 
@@ -82,16 +84,29 @@ def test_history_as_messages_gives_the_same_answer_as_pairs(server: str) -> None
 
 
 def test_ratelimit_headers_on_api_answers(server: str) -> None:
+    """Remaining counts down per request; Reset counts down from the client's oldest request
+    in the window (not the window again with every request): asked 2 s apart, the second
+    answer's Reset is at least 2 s less than the first's."""
     me = fan()
-    remaining = []
-    for _ in range(2):
+    remaining, resets, marks = [], [], []
+    for i in range(2):
+        if i:
+            time.sleep(2.2)
+        marks.append(time.monotonic())
         r = httpx.post(
             f"{server}/api/ask", json={"question": "Who directed Her?"}, headers=me, timeout=30
         )
+        marks.append(time.monotonic())
         assert r.status_code == 200 and r.headers["RateLimit-Limit"] == "12"
-        assert 1 <= int(r.headers["RateLimit-Reset"]) <= 60
+        assert r.headers["RateLimit-Policy"] == "12;w=60"
+        resets.append(int(r.headers["RateLimit-Reset"]))
         remaining.append(int(r.headers["RateLimit-Remaining"]))
     assert remaining == [11, 10]
+    assert resets[0] == 60, "the first request has just started the window"
+    # The server's two counts lie between the end of the first answer and the start of the
+    # second (at least this far apart) and the whole exchange (at most this far apart).
+    apart_least, apart_most = marks[2] - marks[1], marks[3] - marks[0]
+    assert math.ceil(60 - apart_most) <= resets[1] <= math.ceil(60 - apart_least) <= 58
 
 
 def test_server_sent_events(server: str) -> None:
