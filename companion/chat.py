@@ -226,9 +226,8 @@ class ChatService:
                 self.cards.recommend(films) if films else self.cards.recommend_theme(plan.theme)
             )
         elif plan.unknown:  # named in the decline, with the nearest reviews found
-            answer = self.answerer.decline(self.retriever.retrieve(plan.text, self._k))
-            hint = answer.text.split(". ", 1)[1] if ". " in answer.text else ""
-            answer.text = f"I couldn't find a review of “{plan.unknown}” on the blog. {hint}"
+            nearest = self.retriever.retrieve(plan.text, self._k)
+            answer = self.answerer.decline(nearest, plan.unknown)
         if answer is not None and self.phraser is not None:
             answer = self.phraser.phrase(plan.text, answer)
         if answer is not None:

@@ -40,8 +40,9 @@ class Answerer(Protocol):
         identified a described film), so the decline rules are skipped."""
         ...
 
-    def decline(self, passages: list[Passage]) -> Answer:
-        """The archive has no answer; ``passages`` are the nearest found."""
+    def decline(self, passages: list[Passage], title: str = "") -> Answer:
+        """The archive has no answer; ``passages`` are the nearest found; ``title``, a film
+        the fan named that the archive lacks, is named in the reply."""
         ...
 
     def should_decline(self, question: str, passages: list[Passage]) -> bool:

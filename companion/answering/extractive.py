@@ -92,7 +92,7 @@ class ExtractiveAnswerer:
         coverage = len(wanted & found) / len(wanted) if wanted else 1.0
         return top < self._t.strong_relevance and coverage < self._t.min_coverage
 
-    def decline(self, passages: list[Passage]) -> Answer:
+    def decline(self, passages: list[Passage], title: str = "") -> Answer:
         """Say so plainly, and name the nearest reviews found: a fan who described a film
         ("the one from Down Under about a girl obsessed with ABBA") or misremembered its title
         often meant one of them, and similarity alone cannot tell whether they did."""
@@ -114,10 +114,12 @@ class ExtractiveAnswerer:
             )
         else:
             hint = ""
-        return Answer(
-            text="I couldn't find that in the blog's reviews, so I'd rather not guess." + hint,
-            declined=True,
+        lead = (
+            f"I couldn't find a review of “{title}” on the blog."
+            if title
+            else "I couldn't find that in the blog's reviews, so I'd rather not guess."
         )
+        return Answer(text=lead + hint, declined=True)
 
     def answer(self, question: str, passages: list[Passage], confirmed: bool = False) -> Answer:
         if not passages or (not confirmed and self.should_decline(question, passages)):

@@ -232,8 +232,8 @@ class LLMAnswerer:
         assert isinstance(final, Answer), "a stream always ends with its Answer"
         return final
 
-    def decline(self, passages: list[Passage]) -> Answer:
-        return self._fallback.decline(passages)
+    def decline(self, passages: list[Passage], title: str = "") -> Answer:
+        return self._fallback.decline(passages, title)
 
     def should_decline(self, question: str, passages: list[Passage]) -> bool:
         return self._fallback.should_decline(question, passages)
