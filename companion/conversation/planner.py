@@ -77,19 +77,16 @@ class RulePlanner:
         meant: "did you review X?", "what did you think of X", "who plays X"."""
         if found.films or found.suggestions:
             return ""
-        if found.reviewer or found.label or found.person:
-            # "did you review Lost in Translation with Scarlett Johansson?" names an unknown
-            # film beside a known person; "did you review anything with her?" names none.
-            m = rules.DID_REVIEW.search(text)
-            title = m.group(1).strip(" .?!") if m else ""
-            named = {found.reviewer, found.label, found.person} - {""}
-            if not title[:1].isupper() or any(n.lower() in title.lower() for n in named):
-                return ""
-            return title if _unknown_words(ents, title) else ""
-        if found.years or rules.archive_query(text, found) is not None:
+        named = {found.reviewer, found.label, found.person} - {""}
+        if not named and (found.years or rules.archive_query(text, found) is not None):
             return ""  # "what did you review in 2023?", "did you review anything good lately?"
         about = bool(context.films or page_film)
-        for frame in (rules.DID_REVIEW, rules.VERDICT_FRAME, rules.FACT_FRAME):
+        frames = (
+            [rules.DID_REVIEW]
+            if named
+            else [rules.DID_REVIEW, rules.VERDICT_FRAME, rules.FACT_FRAME]
+        )
+        for frame in frames:
             m = frame.search(text)
             if not m:
                 continue
@@ -98,6 +95,10 @@ class RulePlanner:
                 return ""
             if rules.ORDINAL.search(title):
                 return ""  # "the second one in that list"
+            if named:  # "did you review Lost in Translation with Scarlett Johansson?", not
+                # "did you review anything with Scarlett Johansson?"
+                own = title[:1].isupper() and not any(n.lower() in title.lower() for n in named)
+                return title if own and _unknown_words(ents, title) else ""
             unknown_words = _unknown_words(ents, title)
             if frame is rules.FACT_FRAME:  # "who plays the godfather", not "the astronaut" of Moon
                 role_in = re.search(r"\s+in\s+(?P<film>[A-Z0-9].*)$", title)
