@@ -274,7 +274,9 @@ class ChatUI:
             )
             self._wire(demo, chatbot)
         s = self.settings
-        # Waiting is bounded by the shared budget's queue; this only caps what Gradio holds.
+        # No limit of Gradio's own: every question waits in the process's one compute budget,
+        # in turn with the API's and the other chat's, and hears "busy" beyond it; max_size
+        # only caps what Gradio holds.
         demo.queue(max_size=s.concurrency_limit + s.max_queue, default_concurrency_limit=None)
         return demo
 
@@ -308,9 +310,6 @@ class ChatUI:
             [box, chatbot, page, spoilers, ids, context],
             [chatbot, box, ids, context],
             api_visibility="private",
-            # No queue of Gradio's own: every question waits in the process's one compute
-            # budget, in turn with the API's and the other chat's, and hears "busy" beyond it.
-            concurrency_limit=None,
             # Gradio's default ("once") drops a question sent while the last answer is still
             # finishing; a fan's next question waits its turn instead.
             trigger_mode="always_last",
@@ -321,7 +320,6 @@ class ChatUI:
             [box, chatbot, page, spoilers, ids, context],
             [chatbot, box, ids, context],
             api_name="chat",
-            concurrency_limit=None,
         )
         loaded = demo.load(None, None, [page, greeting], js=READ_PAGE)
         if self.compact:
